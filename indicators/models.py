@@ -1,0 +1,417 @@
+"""Indicators and everything measured against them: targets, results, national targets,
+funder goals and the alignments that line them up (DESIGN §3)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from partners.models import Organisation
+from projects.models import Programme, Workstream
+
+VALUE_DIGITS = {"max_digits": 20, "decimal_places": 4}
+
+
+class DisaggregationCategory(models.Model):
+    """A way of splitting a total: sex, age, disability. Categories and options are data."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        verbose_name = _("disaggregation category")
+        verbose_name_plural = _("disaggregation categories")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DisaggregationOption(models.Model):
+    category = models.ForeignKey(
+        DisaggregationCategory, on_delete=models.CASCADE, related_name="options", verbose_name=_("category")
+    )
+    code = models.SlugField(_("code"), max_length=40)
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        verbose_name = _("disaggregation option")
+        verbose_name_plural = _("disaggregation options")
+        ordering = ["category", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["category", "code"], name="disaggregation_option_unique_code")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category}: {self.name}"
+
+
+class Indicator(models.Model):
+    class Level(models.TextChoices):
+        GOAL = "goal", _("Goal")
+        OUTCOME = "outcome", _("Outcome")
+        OUTPUT = "output", _("Output")
+
+    class Measure(models.TextChoices):
+        NUMBER = "number", _("Number")
+        PERCENTAGE = "percentage", _("Percentage")
+        SCORE = "score", _("Score")
+
+    class TimeAggregation(models.TextChoices):
+        SUM = "sum", _("Sum of periods")
+        CUMULATIVE = "cumulative", _("Cumulative (running total)")
+        LATEST = "latest", _("Latest value")
+
+    class Direction(models.TextChoices):
+        INCREASE = "increase", _("Increase is better")
+        DECREASE = "decrease", _("Decrease is better")
+
+    class Frequency(models.TextChoices):
+        MONTHLY = "monthly", _("Monthly")
+        QUARTERLY = "quarterly", _("Quarterly")
+        SEMIANNUAL = "semiannual", _("Semi-annual")
+        ANNUAL = "annual", _("Annual")
+
+    programme = models.ForeignKey(
+        Programme, on_delete=models.CASCADE, related_name="indicators", verbose_name=_("programme")
+    )
+    workstream = models.ForeignKey(
+        Workstream,
+        on_delete=models.SET_NULL,
+        related_name="indicators",
+        verbose_name=_("workstream"),
+        null=True,
+        blank=True,
+    )
+    code = models.CharField(_("code"), max_length=40)
+    name = models.CharField(_("name"), max_length=300)
+    definition = models.TextField(_("definition"), blank=True)
+    level = models.CharField(_("level"), max_length=10, choices=Level.choices, default=Level.OUTPUT)
+    unit = models.CharField(_("unit of measure"), max_length=100, blank=True)
+    measure = models.CharField(_("measure"), max_length=12, choices=Measure.choices, default=Measure.NUMBER)
+    time_aggregation = models.CharField(
+        _("time aggregation"), max_length=12, choices=TimeAggregation.choices, default=TimeAggregation.SUM
+    )
+    direction = models.CharField(
+        _("direction"), max_length=10, choices=Direction.choices, default=Direction.INCREASE
+    )
+    frequency = models.CharField(
+        _("reporting frequency"), max_length=12, choices=Frequency.choices, default=Frequency.QUARTERLY
+    )
+    baseline_value = models.DecimalField(_("baseline value"), **VALUE_DIGITS, null=True, blank=True)
+    baseline_date = models.DateField(_("baseline date"), null=True, blank=True)
+    lop_target = models.DecimalField(_("life-of-programme target"), **VALUE_DIGITS, null=True, blank=True)
+    disaggregations = models.ManyToManyField(
+        DisaggregationCategory, related_name="indicators", verbose_name=_("disaggregations"), blank=True
+    )
+    # Performance Indicator Reference Sheet (PIRS) fields.
+    data_source = models.TextField(_("data source"), blank=True)
+    collection_method = models.TextField(_("data collection method"), blank=True)
+    responsible = models.CharField(_("responsible for data"), max_length=250, blank=True)
+    known_limitations = models.TextField(_("known data limitations"), blank=True)
+
+    class Meta:
+        verbose_name = _("indicator")
+        verbose_name_plural = _("indicators")
+        ordering = ["programme", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "code"],
+                name="indicator_unique_code_per_programme",
+                violation_error_message=_("This programme already has an indicator with this code."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class NationalTarget(models.Model):
+    """A target of the ministry's national plan."""
+
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    title = models.CharField(_("title"), max_length=300)
+    description = models.TextField(_("description"), blank=True)
+    owner = models.ForeignKey(
+        Organisation,
+        on_delete=models.SET_NULL,
+        related_name="national_targets",
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+    )
+    deadline = models.DateField(_("deadline"), null=True, blank=True)
+    sdg_targets = models.JSONField(_("SDG targets"), default=list, blank=True, help_text=_("e.g. 11.3, 16.7"))
+
+    class Meta:
+        verbose_name = _("national target")
+        verbose_name_plural = _("national targets")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+
+class FunderGoal(models.Model):
+    """A node of a donor's results framework (a tree)."""
+
+    donor = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="funder_goals", verbose_name=_("donor")
+    )
+    code = models.CharField(_("code"), max_length=40)
+    title = models.CharField(_("title"), max_length=300)
+    description = models.TextField(_("description"), blank=True)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.CASCADE,
+        related_name="children",
+        verbose_name=_("parent goal"),
+        null=True,
+        blank=True,
+    )
+    sdg_targets = models.JSONField(_("SDG targets"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("funder goal")
+        verbose_name_plural = _("funder goals")
+        ordering = ["donor", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["donor", "code"],
+                name="funder_goal_unique_code_per_donor",
+                violation_error_message=_("This donor already has a goal with this code."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(parent=F("id")),
+                name="funder_goal_not_own_parent",
+                violation_error_message=_("A goal cannot be its own parent."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+
+class Alignment(models.Model):
+    """An indicator counted towards a national target or a funder goal."""
+
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.CASCADE, related_name="alignments", verbose_name=_("indicator")
+    )
+    national_target = models.ForeignKey(
+        NationalTarget,
+        on_delete=models.CASCADE,
+        related_name="alignments",
+        verbose_name=_("national target"),
+        null=True,
+        blank=True,
+    )
+    funder_goal = models.ForeignKey(
+        FunderGoal,
+        on_delete=models.CASCADE,
+        related_name="alignments",
+        verbose_name=_("funder goal"),
+        null=True,
+        blank=True,
+    )
+    weight = models.DecimalField(_("weight"), max_digits=8, decimal_places=4, default=1)
+
+    class Meta:
+        verbose_name = _("alignment")
+        verbose_name_plural = _("alignments")
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(national_target__isnull=False) & Q(funder_goal__isnull=True))
+                | (Q(national_target__isnull=True) & Q(funder_goal__isnull=False)),
+                name="alignment_exactly_one_target",
+                violation_error_message=_("Align the indicator to exactly one national target or funder goal."),
+            ),
+            models.CheckConstraint(
+                condition=Q(weight__gte=0),
+                name="alignment_weight_non_negative",
+                violation_error_message=_("The weight cannot be negative."),
+            ),
+            models.UniqueConstraint(
+                fields=["indicator", "national_target"],
+                condition=Q(national_target__isnull=False),
+                name="alignment_unique_indicator_national_target",
+                violation_error_message=_("This indicator is already aligned to this national target."),
+            ),
+            models.UniqueConstraint(
+                fields=["indicator", "funder_goal"],
+                condition=Q(funder_goal__isnull=False),
+                name="alignment_unique_indicator_funder_goal",
+                violation_error_message=_("This indicator is already aligned to this funder goal."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator.code} → {self.national_target or self.funder_goal}"
+
+
+class Target(models.Model):
+    """The value planned for one period; municipality null means the programme as a whole."""
+
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.CASCADE, related_name="targets", verbose_name=_("indicator")
+    )
+    municipality = models.ForeignKey(
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="targets",
+        verbose_name=_("municipality"),
+        null=True,
+        blank=True,
+        help_text=_("Leave empty for a programme-wide target."),
+    )
+    period_start = models.DateField(_("period start"))
+    period_end = models.DateField(_("period end"))
+    value = models.DecimalField(_("value"), **VALUE_DIGITS)
+
+    class Meta:
+        verbose_name = _("target")
+        verbose_name_plural = _("targets")
+        ordering = ["indicator", "period_start", "municipality"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period_end__gt=F("period_start")),
+                name="target_period_end_after_start",
+                violation_error_message=_("The period end must be after the period start."),
+            ),
+            models.UniqueConstraint(
+                fields=["indicator", "period_start", "period_end", "municipality"],
+                condition=Q(municipality__isnull=False),
+                name="target_unique_per_municipality_period",
+                violation_error_message=_("This municipality already has a target for this period."),
+            ),
+            models.UniqueConstraint(
+                fields=["indicator", "period_start", "period_end"],
+                condition=Q(municipality__isnull=True),
+                name="target_unique_programme_wide_period",
+                violation_error_message=_("This indicator already has a programme-wide target for this period."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator.code} {self.period_start}–{self.period_end}: {self.value}"
+
+
+class Result(models.Model):
+    """A reported value for one indicator, period, municipality and disaggregation.
+
+    The disaggregation is stored as two columns (category, option), both empty for the total, so
+    that the uniqueness of a cell and the rollup's GROUP BY are plain column operations.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+        APPROVED = "approved", _("Approved")
+        RETURNED = "returned", _("Returned")
+
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.CASCADE, related_name="results", verbose_name=_("indicator")
+    )
+    municipality = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="results", verbose_name=_("municipality")
+    )
+    period_start = models.DateField(_("period start"))
+    period_end = models.DateField(_("period end"))
+    disaggregation_category = models.CharField(_("disaggregation category"), max_length=40, blank=True, default="")
+    disaggregation_option = models.CharField(_("disaggregation option"), max_length=40, blank=True, default="")
+    value = models.DecimalField(_("value"), **VALUE_DIGITS)
+    numerator = models.DecimalField(_("numerator"), **VALUE_DIGITS, null=True, blank=True)
+    denominator = models.DecimalField(_("denominator"), **VALUE_DIGITS, null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    comment = models.TextField(_("comment"), blank=True)
+    evidence_url = models.URLField(_("evidence link"), max_length=500, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("submitted by"),
+        null=True,
+        blank=True,
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("reviewed by"),
+        null=True,
+        blank=True,
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("result")
+        verbose_name_plural = _("results")
+        ordering = ["indicator", "period_start", "municipality", "disaggregation_category", "disaggregation_option"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period_end__gt=F("period_start")),
+                name="result_period_end_after_start",
+                violation_error_message=_("The period end must be after the period start."),
+            ),
+            models.UniqueConstraint(
+                fields=[
+                    "indicator",
+                    "period_start",
+                    "period_end",
+                    "municipality",
+                    "disaggregation_category",
+                    "disaggregation_option",
+                ],
+                name="result_unique_cell",
+                violation_error_message=_(
+                    "A result for this indicator, period, municipality and disaggregation already exists."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=(Q(disaggregation_category="") & Q(disaggregation_option=""))
+                | (~Q(disaggregation_category="") & ~Q(disaggregation_option="")),
+                name="result_disaggregation_pair",
+                violation_error_message=_("A disaggregation needs both a category and an option."),
+            ),
+            models.CheckConstraint(
+                condition=(Q(numerator__isnull=True) & Q(denominator__isnull=True))
+                | (Q(numerator__gte=0) & Q(denominator__gt=0)),
+                name="result_percentage_parts_valid",
+                violation_error_message=_(
+                    "A percentage needs a numerator of at least 0 and a denominator greater than 0."
+                ),
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["indicator", "period_start", "municipality"],
+                condition=Q(status="approved"),
+                name="result_approved_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator.code} {self.municipality} {self.period_start}–{self.period_end}"
+
+    @property
+    def disaggregation(self) -> dict[str, str]:
+        if not self.disaggregation_category:
+            return {}
+        return {self.disaggregation_category: self.disaggregation_option}

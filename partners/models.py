@@ -1,0 +1,84 @@
+"""Organisations taking part in twinning programmes, and who belongs to them."""
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+country_code_validator = RegexValidator(
+    r"^[A-Z]{2}$", _("Use a two-letter ISO 3166-1 country code in capitals, for example LY or US.")
+)
+
+
+class Organisation(models.Model):
+    class Kind(models.TextChoices):
+        MUNICIPALITY = "municipality", _("Municipality")
+        DONOR = "donor", _("Donor")
+        MINISTRY = "ministry", _("Ministry or council")
+        IMPLEMENTER = "implementer", _("Implementer")
+        CSO = "cso", _("Civil-society organisation")
+        OTHER = "other", _("Other")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, db_index=True)
+    name = models.CharField(_("name"), max_length=200)
+    acronym = models.CharField(_("acronym"), max_length=30, blank=True)
+    country = models.CharField(
+        _("country"), max_length=2, validators=[country_code_validator], help_text=_("ISO 3166-1 alpha-2")
+    )
+    region = models.CharField(_("region"), max_length=200, blank=True)
+    population = models.PositiveIntegerField(_("population"), null=True, blank=True)
+    iati_ref = models.CharField(
+        _("IATI organisation identifier"), max_length=100, blank=True, help_text=_("For example US-GOV-1")
+    )
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        ordering = ["kind", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(population__isnull=True) | Q(population__gte=0),
+                name="organisation_population_non_negative",
+                violation_error_message=_("Population cannot be negative."),
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "name", "country"],
+                name="organisation_unique_kind_name_country",
+                violation_error_message=_("An organisation of this kind with this name already exists."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        VIEWER = "viewer", _("Viewer")
+        EDITOR = "editor", _("Editor")
+        APPROVER = "approver", _("Approver")
+        ADMIN = "admin", _("Administrator")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user")
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("organisation")
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.VIEWER)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        ordering = ["organisation", "user"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organisation"],
+                name="membership_unique_user_organisation",
+                violation_error_message=_("This user already belongs to this organisation."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.organisation} ({self.get_role_display()})"
