@@ -1,0 +1,244 @@
+"""Who sees and does what (DESIGN §7), in one place for the API, the pages and the reports.
+
+Superusers see everything. Otherwise memberships decide: ministry members see every programme;
+donor members the programmes they fund; implementer members the programmes they implement;
+municipality members the programmes their municipality takes part in. What a member may do
+follows from the role: viewer < editor < approver < admin.
+
+One reading of the contract is written down here: a member who sees a programme *only* through a
+municipality sees that programme's structure, indicators, targets and programme- or twinning-wide
+totals, but the results and municipality rollups of its own municipality only. Colleagues in a
+twinned municipality thus see the shared totals, not each other's raw entries.
+
+`access_for(user)` is computed once per request (a handful of queries) and cached on the user;
+every scoped queryset is then a plain `pk__in` filter, so lists cost the same at any size.
+"""
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q, QuerySet
+
+from partners.models import Membership, Organisation
+
+from .models import Programme, Twinning, Workstream
+
+ROLE_RANK = {
+    Membership.Role.VIEWER: 0,
+    Membership.Role.EDITOR: 1,
+    Membership.Role.APPROVER: 2,
+    Membership.Role.ADMIN: 3,
+}
+
+
+@dataclass(frozen=True)
+class MembershipGrant:
+    organisation_id: int
+    kind: str
+    role: str
+
+    def at_least(self, role: str) -> bool:
+        return ROLE_RANK[self.role] >= ROLE_RANK[role]
+
+
+@dataclass
+class Access:
+    user_id: int | None
+    is_superuser: bool = False
+    grants: tuple[MembershipGrant, ...] = field(default_factory=tuple)
+
+    # Who the user is ---------------------------------------------------------------------
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.user_id is not None
+
+    def organisation_ids(self, kind: str | None = None, role: str = Membership.Role.VIEWER) -> set[int]:
+        return {
+            grant.organisation_id
+            for grant in self.grants
+            if (kind is None or grant.kind == kind) and grant.at_least(role)
+        }
+
+    @property
+    def sees_everything(self) -> bool:
+        return self.is_superuser or bool(self.organisation_ids(Organisation.Kind.MINISTRY))
+
+    @property
+    def municipality_ids(self) -> set[int]:
+        return self.organisation_ids(Organisation.Kind.MUNICIPALITY)
+
+    @property
+    def donor_ids(self) -> set[int]:
+        return self.organisation_ids(Organisation.Kind.DONOR)
+
+    # Which programmes --------------------------------------------------------------------
+
+    @cached_property
+    def fully_visible_programme_ids(self) -> frozenset[int] | None:
+        """Programmes seen whole (None means every programme)."""
+        if self.sees_everything:
+            return None
+        donors = self.donor_ids
+        implementers = self.organisation_ids(Organisation.Kind.IMPLEMENTER)
+        if not donors and not implementers:
+            return frozenset()
+        return frozenset(
+            Programme.objects.filter(Q(donors__in=donors) | Q(implementer_id__in=implementers))
+            .values_list("pk", flat=True)
+            .distinct()
+        )
+
+    @cached_property
+    def municipal_programme_ids(self) -> frozenset[int]:
+        """Programmes seen only because one of the user's municipalities takes part in them."""
+        municipalities = self.municipality_ids
+        if not municipalities or self.fully_visible_programme_ids is None:
+            return frozenset()
+        ids = set(
+            Twinning.municipalities.through.objects.filter(organisation_id__in=municipalities).values_list(
+                "twinning__programme_id", flat=True
+            )
+        ) | set(
+            Workstream.municipalities.through.objects.filter(organisation_id__in=municipalities).values_list(
+                "workstream__programme_id", flat=True
+            )
+        )
+        return frozenset(ids - self.fully_visible_programme_ids)
+
+    @property
+    def programme_ids(self) -> frozenset[int] | None:
+        """Every programme the user sees in any way (None means all)."""
+        if self.fully_visible_programme_ids is None:
+            return None
+        return self.fully_visible_programme_ids | self.municipal_programme_ids
+
+    def sees_programme(self, programme_id: int) -> bool:
+        ids = self.programme_ids
+        return ids is None or programme_id in ids
+
+    # Scoped querysets --------------------------------------------------------------------
+
+    def programme_filter(self, path: str = "") -> Q:
+        """A filter for objects that hang off a programme; `path` leads from the object to it,
+        e.g. "indicator__programme" for results."""
+        ids = self.programme_ids
+        if ids is None:
+            return Q()
+        lookup = f"{path}_id__in" if path else "pk__in"
+        return Q(**{lookup: ids})
+
+    def programmes(self, queryset: QuerySet | None = None) -> QuerySet:
+        queryset = Programme.objects.all() if queryset is None else queryset
+        return queryset.filter(self.programme_filter())
+
+    def scoped(self, queryset: QuerySet, path: str) -> QuerySet:
+        return queryset.filter(self.programme_filter(path))
+
+    def result_filter(self, programme_path: str = "indicator__programme", municipality_path: str = "municipality") -> Q:
+        """Results: whole programmes seen fully, own municipalities in programmes seen through them."""
+        if self.fully_visible_programme_ids is None:
+            return Q()
+        return Q(**{f"{programme_path}_id__in": self.fully_visible_programme_ids}) | Q(
+            **{
+                f"{programme_path}_id__in": self.municipal_programme_ids,
+                f"{municipality_path}_id__in": self.municipality_ids,
+            }
+        )
+
+    def rollup_filter(self, programme_path: str = "indicator__programme") -> Q:
+        """Rollups: as results, except that twinning- and programme-wide totals of a programme
+        seen through a municipality are shared with its members."""
+        if self.fully_visible_programme_ids is None:
+            return Q()
+        return Q(**{f"{programme_path}_id__in": self.fully_visible_programme_ids}) | (
+            Q(**{f"{programme_path}_id__in": self.municipal_programme_ids})
+            & (~Q(scope="municipality") | Q(scope_id__in=self.municipality_ids))
+        )
+
+    def funder_goal_filter(self, donor_path: str = "donor") -> Q:
+        """Funder goals are seen by their donor's members and by the ministry."""
+        if self.sees_everything:
+            return Q()
+        return Q(**{f"{donor_path}_id__in": self.donor_ids})
+
+    # What the user may do ----------------------------------------------------------------
+
+    def can_edit_programme(self, programme: Programme) -> bool:
+        return self.is_superuser or programme.implementer_id in self.organisation_ids(
+            Organisation.Kind.IMPLEMENTER, Membership.Role.EDITOR
+        )
+
+    def can_create_programmes(self) -> bool:
+        return self.is_superuser or bool(
+            self.organisation_ids(Organisation.Kind.IMPLEMENTER, Membership.Role.EDITOR)
+            | self.organisation_ids(Organisation.Kind.MINISTRY, Membership.Role.EDITOR)
+        )
+
+    def implemented_programme_ids(self, role: str) -> frozenset[int]:
+        implementers = self.organisation_ids(Organisation.Kind.IMPLEMENTER, role)
+        if not implementers:
+            return frozenset()
+        return frozenset(Programme.objects.filter(implementer_id__in=implementers).values_list("pk", flat=True))
+
+    @cached_property
+    def _programmes_editable(self) -> frozenset[int]:
+        return self.implemented_programme_ids(Membership.Role.EDITOR)
+
+    @cached_property
+    def _programmes_approvable(self) -> frozenset[int]:
+        return self.implemented_programme_ids(Membership.Role.APPROVER)
+
+    def can_enter_result(self, programme_id: int, municipality_id: int) -> bool:
+        """Editors enter results: implementers for their programmes, municipalities for themselves."""
+        if self.is_superuser or programme_id in self._programmes_editable:
+            return True
+        return municipality_id in self.organisation_ids(
+            Organisation.Kind.MUNICIPALITY, Membership.Role.EDITOR
+        ) and self.sees_programme(programme_id)
+
+    def can_approve_result(self, programme_id: int, municipality_id: int) -> bool:
+        """Approvers approve or return: the ministry anywhere, implementers in their programmes,
+        municipalities for their own results."""
+        if self.is_superuser or self.organisation_ids(Organisation.Kind.MINISTRY, Membership.Role.APPROVER):
+            return True
+        if programme_id in self._programmes_approvable:
+            return True
+        return municipality_id in self.organisation_ids(
+            Organisation.Kind.MUNICIPALITY, Membership.Role.APPROVER
+        ) and self.sees_programme(programme_id)
+
+    def can_edit_national_targets(self) -> bool:
+        return self.is_superuser or bool(self.organisation_ids(Organisation.Kind.MINISTRY, Membership.Role.EDITOR))
+
+    def can_edit_funder_goals(self, donor_id: int) -> bool:
+        return self.is_superuser or donor_id in self.organisation_ids(Organisation.Kind.DONOR, Membership.Role.EDITOR)
+
+    def can_edit_reference_data(self) -> bool:
+        """Organisations and themes: shared by everyone, kept by the ministry."""
+        return self.can_edit_national_targets()
+
+    def can_manage_memberships(self, organisation_id: int) -> bool:
+        return self.is_superuser or organisation_id in self.organisation_ids(role=Membership.Role.ADMIN)
+
+
+ANONYMOUS = Access(user_id=None)
+
+
+def access_for(user) -> Access:
+    """The user's access, computed once and kept on the user object for the request."""
+    if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated:
+        return ANONYMOUS
+    cached = getattr(user, "_twinning_access", None)
+    if cached is not None:
+        return cached
+    grants = tuple(
+        MembershipGrant(organisation_id, kind, role)
+        for organisation_id, kind, role in Membership.objects.filter(user_id=user.pk).values_list(
+            "organisation_id", "organisation__kind", "role"
+        )
+    )
+    access = Access(user_id=user.pk, is_superuser=user.is_superuser, grants=grants)
+    user._twinning_access = access
+    return access
