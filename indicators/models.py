@@ -39,9 +39,7 @@ class DisaggregationOption(models.Model):
         verbose_name = _("disaggregation option")
         verbose_name_plural = _("disaggregation options")
         ordering = ["category", "code"]
-        constraints = [
-            models.UniqueConstraint(fields=["category", "code"], name="disaggregation_option_unique_code")
-        ]
+        constraints = [models.UniqueConstraint(fields=["category", "code"], name="disaggregation_option_unique_code")]
 
     def __str__(self) -> str:
         return f"{self.category}: {self.name}"
@@ -93,9 +91,7 @@ class Indicator(models.Model):
     time_aggregation = models.CharField(
         _("time aggregation"), max_length=12, choices=TimeAggregation.choices, default=TimeAggregation.SUM
     )
-    direction = models.CharField(
-        _("direction"), max_length=10, choices=Direction.choices, default=Direction.INCREASE
-    )
+    direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices, default=Direction.INCREASE)
     frequency = models.CharField(
         _("reporting frequency"), max_length=12, choices=Frequency.choices, default=Frequency.QUARTERLY
     )
@@ -323,9 +319,7 @@ class Result(models.Model):
     value = models.DecimalField(_("value"), **VALUE_DIGITS)
     numerator = models.DecimalField(_("numerator"), **VALUE_DIGITS, null=True, blank=True)
     denominator = models.DecimalField(_("denominator"), **VALUE_DIGITS, null=True, blank=True)
-    status = models.CharField(
-        _("status"), max_length=12, choices=Status.choices, default=Status.DRAFT, db_index=True
-    )
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.DRAFT, db_index=True)
     comment = models.TextField(_("comment"), blank=True)
     evidence_url = models.URLField(_("evidence link"), max_length=500, blank=True)
     version = models.PositiveIntegerField(_("version"), default=1)

@@ -88,9 +88,7 @@ class Twinning(models.Model):
         Programme, on_delete=models.CASCADE, related_name="twinnings", verbose_name=_("programme")
     )
     name = models.CharField(_("name"), max_length=250)
-    municipalities = models.ManyToManyField(
-        Organisation, related_name="twinnings", verbose_name=_("municipalities")
-    )
+    municipalities = models.ManyToManyField(Organisation, related_name="twinnings", verbose_name=_("municipalities"))
     signed_on = models.DateField(_("signed on"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PROPOSED)
 
