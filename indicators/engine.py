@@ -1,0 +1,498 @@
+"""The rollup engine: recomputes stored rollups from approved results and targets (DESIGN §4).
+
+On PostgreSQL one SQL statement computes every rollup cell of a set of indicators (all scopes,
+periods, LoP rows and disaggregations) and, in the same statement, upserts the rows that changed
+(`INSERT ... ON CONFLICT ... DO UPDATE ... WHERE IS DISTINCT FROM`) and deletes the rows that no
+longer apply. The number of queries per call is fixed (lock, version read, compute+write, state
+update) whatever the number of municipalities, periods or rows.
+
+On SQLite (the embedded demo only) the same rules run in Python through `rollup_math`, over one
+read per table, and the differences are written in bulk: SQLite has no exact decimal arithmetic,
+so computing there in SQL would give float-rounded numbers.
+
+The arithmetic conventions (divisions to 20 places, 6-place actuals and targets, 2-place
+percentages, statuses on the stored percentage) are those of `rollup_math`; the SQL mirrors them
+so that the two agree value for value (tested in tests/indicators/test_engine_matches_math.py).
+
+Entry points: `recompute_indicators`, `recompute_programme`, `recompute_all`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from indicators import rollup_math
+from indicators.models import Indicator, IndicatorRollupState, Result, Rollup, Target
+from projects.models import Twinning
+
+# First key of the two-key advisory locks that serialise one indicator's recomputes.
+ADVISORY_LOCK_CLASS = 73_011
+DEFAULT_CHUNK = 50
+
+
+@dataclass
+class RecomputeSummary:
+    """What a recompute did. `rows_corrected` = rows inserted, changed or deleted."""
+
+    indicators: int = 0
+    rows_written: int = 0
+    rows_corrected: int = 0
+    seconds: float = 0.0
+
+    def add(self, other: RecomputeSummary) -> None:
+        self.indicators += other.indicators
+        self.rows_written += other.rows_written
+        self.rows_corrected += other.rows_corrected
+        self.seconds += other.seconds
+
+
+def _div(dividend: str, divisor: str) -> str:
+    """SQL for rollup_math.divide: carried to 30 places by PostgreSQL, rounded half-up to 20."""
+    return f"round(({dividend})::numeric(65, 30) / ({divisor}), {rollup_math.DIVISION_PLACES})"
+
+
+# %(ids)s: the indicators to recompute. Everything else is derived inside the statement.
+_COMPUTE_SQL = f"""
+WITH ind AS (
+    SELECT id, programme_id, measure, direction, lop_target,
+           CASE WHEN measure = 'number' THEN time_aggregation ELSE 'latest' END AS agg
+    FROM indicators_indicator
+    WHERE id = ANY(%(ids)s)
+),
+res AS (
+    SELECT r.indicator_id, r.municipality_id, r.period_start, r.period_end,
+           r.disaggregation_category AS cat, r.disaggregation_option AS opt,
+           r.value, r.numerator, r.denominator
+    FROM indicators_result r
+    JOIN ind ON ind.id = r.indicator_id
+    WHERE r.status = 'approved'
+      AND (ind.measure <> 'percentage' OR (r.numerator IS NOT NULL AND r.denominator IS NOT NULL))
+),
+members AS (
+    SELECT ind.id AS indicator_id, tm.twinning_id, tm.organisation_id AS municipality_id
+    FROM ind
+    JOIN projects_twinning t ON t.programme_id = ind.programme_id
+    JOIN projects_twinning_municipalities tm ON tm.twinning_id = t.id
+),
+parts AS (
+    SELECT indicator_id, 'municipality'::varchar AS scope, municipality_id AS scope_id,
+           period_start, period_end, cat, opt,
+           value AS s, 1::bigint AS n, numerator AS num, denominator AS den
+    FROM res
+    UNION ALL
+    SELECT r.indicator_id, 'twinning', m.twinning_id, r.period_start, r.period_end, r.cat, r.opt,
+           sum(r.value), count(*), sum(r.numerator), sum(r.denominator)
+    FROM res r
+    JOIN members m ON m.indicator_id = r.indicator_id AND m.municipality_id = r.municipality_id
+    GROUP BY r.indicator_id, m.twinning_id, r.period_start, r.period_end, r.cat, r.opt
+    UNION ALL
+    SELECT r.indicator_id, 'programme', ind.programme_id, r.period_start, r.period_end, r.cat, r.opt,
+           sum(r.value), count(*), sum(r.numerator), sum(r.denominator)
+    FROM res r
+    JOIN ind ON ind.id = r.indicator_id
+    GROUP BY r.indicator_id, ind.programme_id, r.period_start, r.period_end, r.cat, r.opt
+),
+vals AS (
+    SELECT p.indicator_id, p.scope, p.scope_id, p.period_start, p.period_end, p.cat, p.opt,
+           CASE ind.measure
+               WHEN 'number' THEN p.s
+               WHEN 'percentage' THEN {_div("100 * p.num", "p.den")}
+               ELSE {_div("p.s", "p.n")}
+           END AS a
+    FROM parts p
+    JOIN ind ON ind.id = p.indicator_id
+),
+tgt AS (
+    SELECT t.indicator_id, 'municipality'::varchar AS scope, t.municipality_id AS scope_id,
+           t.period_start, t.period_end, t.value AS target
+    FROM indicators_target t
+    JOIN ind ON ind.id = t.indicator_id
+    WHERE t.municipality_id IS NOT NULL
+    UNION ALL
+    SELECT t.indicator_id, 'twinning', m.twinning_id, t.period_start, t.period_end,
+           CASE WHEN ind.measure = 'number' THEN sum(t.value) ELSE {_div("sum(t.value)", "count(*)")} END
+    FROM indicators_target t
+    JOIN ind ON ind.id = t.indicator_id
+    JOIN members m ON m.indicator_id = t.indicator_id AND m.municipality_id = t.municipality_id
+    GROUP BY t.indicator_id, m.twinning_id, t.period_start, t.period_end, ind.measure
+    UNION ALL
+    SELECT t.indicator_id, 'programme', ind.programme_id, t.period_start, t.period_end,
+           COALESCE(
+               max(t.value) FILTER (WHERE t.municipality_id IS NULL),
+               CASE WHEN ind.measure = 'number'
+                    THEN sum(t.value) FILTER (WHERE t.municipality_id IS NOT NULL)
+                    ELSE {
+    _div(
+        "sum(t.value) FILTER (WHERE t.municipality_id IS NOT NULL)",
+        "nullif(count(*) FILTER (WHERE t.municipality_id IS NOT NULL), 0)",
+    )
+}
+               END)
+    FROM indicators_target t
+    JOIN ind ON ind.id = t.indicator_id
+    GROUP BY t.indicator_id, ind.programme_id, t.period_start, t.period_end, ind.measure
+),
+cells AS (
+    SELECT COALESCE(v.indicator_id, g.indicator_id) AS indicator_id,
+           COALESCE(v.scope, g.scope) AS scope,
+           COALESCE(v.scope_id, g.scope_id) AS scope_id,
+           COALESCE(v.period_start, g.period_start) AS period_start,
+           COALESCE(v.period_end, g.period_end) AS period_end,
+           ''::varchar AS cat, ''::varchar AS opt, v.a, g.target
+    FROM (SELECT * FROM vals WHERE cat = '') v
+    FULL JOIN tgt g
+      ON g.indicator_id = v.indicator_id AND g.scope = v.scope AND g.scope_id = v.scope_id
+     AND g.period_start = v.period_start AND g.period_end = v.period_end
+    UNION ALL
+    SELECT indicator_id, scope, scope_id, period_start, period_end, cat, opt, a, NULL
+    FROM vals WHERE cat <> ''
+),
+periodic AS (
+    SELECT c.indicator_id, c.scope, c.scope_id, c.period_start, c.period_end, c.cat, c.opt,
+           CASE WHEN ind.agg = 'cumulative'
+                THEN sum(c.a) OVER (PARTITION BY c.indicator_id, c.scope, c.scope_id, c.cat, c.opt
+                                    ORDER BY c.period_start ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+                ELSE c.a
+           END AS actual,
+           c.target, ind.direction
+    FROM cells c
+    JOIN ind ON ind.id = c.indicator_id
+),
+lop AS (
+    SELECT c.indicator_id, c.scope, c.scope_id, NULL::date AS period_start, NULL::date AS period_end,
+           c.cat, c.opt,
+           CASE WHEN ind.agg = 'latest'
+                THEN (array_agg(c.a ORDER BY c.period_start DESC) FILTER (WHERE c.a IS NOT NULL))[1]
+                ELSE sum(c.a)
+           END AS actual,
+           CASE WHEN c.scope = 'programme' AND c.cat = '' AND ind.lop_target IS NOT NULL THEN ind.lop_target
+                WHEN ind.agg = 'sum' THEN sum(c.target)
+                ELSE (array_agg(c.target ORDER BY c.period_start DESC) FILTER (WHERE c.target IS NOT NULL))[1]
+           END AS target,
+           ind.direction
+    FROM cells c
+    JOIN ind ON ind.id = c.indicator_id
+    GROUP BY c.indicator_id, c.scope, c.scope_id, c.cat, c.opt, ind.agg, ind.lop_target, ind.direction
+    UNION ALL
+    SELECT ind.id, 'programme', ind.programme_id, NULL, NULL, '', '', NULL, ind.lop_target, ind.direction
+    FROM ind
+    WHERE NOT EXISTS (
+        SELECT 1 FROM cells c WHERE c.indicator_id = ind.id AND c.scope = 'programme' AND c.cat = ''
+    )
+),
+judged AS (
+    SELECT x.*,
+           round(CASE
+               WHEN x.actual IS NULL OR x.target IS NULL THEN NULL
+               WHEN x.direction = 'increase' THEN
+                   CASE WHEN x.target = 0 THEN NULL ELSE {_div("100 * x.actual", "x.target")} END
+               ELSE CASE WHEN x.actual = 0 THEN NULL ELSE {_div("100 * x.target", "x.actual")} END
+           END, {rollup_math.PERCENT_PLACES}) AS pct
+    FROM (SELECT * FROM periodic UNION ALL SELECT * FROM lop) x
+),
+desired AS (
+    SELECT indicator_id, scope, scope_id, period_start, period_end, cat, opt,
+           round(actual, {rollup_math.VALUE_PLACES}) AS actual,
+           round(target, {rollup_math.VALUE_PLACES}) AS target,
+           pct,
+           CASE WHEN actual IS NULL THEN 'no_data'
+                WHEN target IS NULL OR target = 0 THEN 'no_target'
+                WHEN pct IS NULL THEN 'above'
+                WHEN pct < {rollup_math.BELOW_THRESHOLD} THEN 'below'
+                WHEN pct > {rollup_math.ABOVE_THRESHOLD} THEN 'above'
+                ELSE 'on_track'
+           END AS status
+    FROM judged
+),
+upsert_periods AS (
+    INSERT INTO indicators_rollup AS r
+        (indicator_id, scope, scope_id, period_start, period_end, disaggregation_category,
+         disaggregation_option, actual, target, percent_of_target, status, computed_at)
+    SELECT indicator_id, scope, scope_id, period_start, period_end, cat, opt,
+           actual, target, pct, status, %(now)s
+    FROM desired WHERE period_start IS NOT NULL
+    ON CONFLICT (indicator_id, scope, scope_id, period_start, period_end,
+                 disaggregation_category, disaggregation_option) WHERE period_start IS NOT NULL
+    DO UPDATE SET actual = EXCLUDED.actual, target = EXCLUDED.target,
+                  percent_of_target = EXCLUDED.percent_of_target, status = EXCLUDED.status,
+                  computed_at = EXCLUDED.computed_at
+    WHERE (r.actual, r.target, r.percent_of_target, r.status)
+          IS DISTINCT FROM (EXCLUDED.actual, EXCLUDED.target, EXCLUDED.percent_of_target, EXCLUDED.status)
+    RETURNING 1
+),
+upsert_lop AS (
+    INSERT INTO indicators_rollup AS r
+        (indicator_id, scope, scope_id, period_start, period_end, disaggregation_category,
+         disaggregation_option, actual, target, percent_of_target, status, computed_at)
+    SELECT indicator_id, scope, scope_id, NULL, NULL, cat, opt, actual, target, pct, status, %(now)s
+    FROM desired WHERE period_start IS NULL
+    ON CONFLICT (indicator_id, scope, scope_id, disaggregation_category, disaggregation_option)
+        WHERE period_start IS NULL
+    DO UPDATE SET actual = EXCLUDED.actual, target = EXCLUDED.target,
+                  percent_of_target = EXCLUDED.percent_of_target, status = EXCLUDED.status,
+                  computed_at = EXCLUDED.computed_at
+    WHERE (r.actual, r.target, r.percent_of_target, r.status)
+          IS DISTINCT FROM (EXCLUDED.actual, EXCLUDED.target, EXCLUDED.percent_of_target, EXCLUDED.status)
+    RETURNING 1
+),
+removed AS (
+    DELETE FROM indicators_rollup r
+    WHERE r.indicator_id = ANY(%(ids)s)
+      AND NOT EXISTS (
+          SELECT 1 FROM desired d
+          WHERE d.indicator_id = r.indicator_id AND d.scope = r.scope AND d.scope_id = r.scope_id
+            AND COALESCE(d.period_start, DATE '0001-01-01') = COALESCE(r.period_start, DATE '0001-01-01')
+            AND d.cat = r.disaggregation_category AND d.opt = r.disaggregation_option
+      )
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM desired),
+       (SELECT count(*) FROM upsert_periods) + (SELECT count(*) FROM upsert_lop),
+       (SELECT count(*) FROM removed)
+"""
+
+
+def recompute_indicators(indicator_ids: Iterable[int]) -> RecomputeSummary:
+    """Bring every rollup row of these indicators up to date from source, in one transaction.
+
+    Idempotent: running it twice, or concurrently, gives the same rows (a per-indicator advisory
+    lock serialises concurrent runs on PostgreSQL). Unknown ids are ignored. Marks the indicators
+    computed with the request version seen *before* computing (see IndicatorRollupState).
+    """
+    ids = sorted({int(indicator_id) for indicator_id in indicator_ids})
+    summary = RecomputeSummary()
+    if not ids:
+        return summary
+    started = time.perf_counter()
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            versions = _lock_and_read_versions(ids)
+            desired, changed, removed = _compute_and_write_postgresql(ids)
+        else:
+            versions = dict(
+                IndicatorRollupState.objects.filter(indicator_id__in=ids).values_list(
+                    "indicator_id", "requested_version"
+                )
+            )
+            desired, changed, removed = _compute_and_write_python(ids)
+        _mark_computed(ids, versions)
+    summary.indicators = len(ids)
+    summary.rows_written = desired
+    summary.rows_corrected = changed + removed
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def recompute_programme(programme_id: int) -> RecomputeSummary:
+    """Every indicator of one programme."""
+    ids = list(Indicator.objects.filter(programme_id=programme_id).values_list("id", flat=True))
+    return recompute_in_chunks(ids)
+
+
+def recompute_all(*, progress: Callable[[int], None] | None = None, chunk: int = DEFAULT_CHUNK) -> RecomputeSummary:
+    """Every indicator, `chunk` indicators per transaction (bounded locks and memory).
+
+    Also deletes rollup rows of indicators that no longer exist (they cascade, so normally none).
+    `progress(n)` is called after each chunk with the number of indicators done in it.
+    """
+    ids = list(Indicator.objects.order_by("id").values_list("id", flat=True))
+    return recompute_in_chunks(ids, progress=progress, chunk=chunk)
+
+
+def recompute_in_chunks(
+    ids: Sequence[int], *, progress: Callable[[int], None] | None = None, chunk: int = DEFAULT_CHUNK
+) -> RecomputeSummary:
+    summary = RecomputeSummary()
+    ordered = sorted(set(ids))
+    for start in range(0, len(ordered), chunk):
+        part = ordered[start : start + chunk]
+        summary.add(recompute_indicators(part))
+        if progress is not None:
+            progress(len(part))
+    return summary
+
+
+def _lock_and_read_versions(ids: list[int]) -> dict[int, int]:
+    """Take the indicators' advisory locks (sorted, so never a deadlock), then read the versions.
+
+    The version read is its own statement, so its snapshot is older than the compute's: a write
+    committed in between is included in the numbers but not marked computed (harmless: its own
+    task recomputes again).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        cursor.execute(
+            "SELECT count(pg_advisory_xact_lock(%s, id)) FROM unnest(%s::int[]) AS id",
+            [ADVISORY_LOCK_CLASS, ids],
+        )
+        cursor.execute(
+            "SELECT indicator_id, requested_version FROM indicators_indicatorrollupstate WHERE indicator_id = ANY(%s)",
+            [ids],
+        )
+        return dict(cursor.fetchall())
+
+
+def _compute_and_write_postgresql(ids: list[int]) -> tuple[int, int, int]:
+    with connection.cursor() as cursor:
+        cursor.execute(_COMPUTE_SQL, {"ids": ids, "now": timezone.now()})
+        desired, changed, removed = cursor.fetchone()
+    return desired, changed, removed
+
+
+def _mark_computed(ids: list[int], versions: dict[int, int]) -> None:
+    """Record what was computed. Rows that a writer holds locked are left for its own task."""
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                WITH seen AS (
+                    SELECT * FROM unnest(%(ids)s::bigint[], %(versions)s::bigint[]) AS s(indicator_id, version)
+                ),
+                inserted AS (
+                    INSERT INTO indicators_indicatorrollupstate
+                        (indicator_id, requested_version, computed_version, computed_at)
+                    SELECT seen.indicator_id, 0, 0, %(now)s FROM seen
+                    JOIN indicators_indicator i ON i.id = seen.indicator_id
+                    ON CONFLICT (indicator_id) DO NOTHING
+                ),
+                lockable AS (
+                    SELECT st.indicator_id FROM indicators_indicatorrollupstate st
+                    WHERE st.indicator_id = ANY(%(ids)s) FOR UPDATE SKIP LOCKED
+                )
+                UPDATE indicators_indicatorrollupstate st
+                SET computed_version = GREATEST(st.computed_version, seen.version),
+                    computed_at = %(now)s,
+                    dirty_since = CASE WHEN st.requested_version <= seen.version THEN NULL ELSE st.dirty_since END
+                FROM seen
+                WHERE st.indicator_id = seen.indicator_id AND st.indicator_id IN (SELECT indicator_id FROM lockable)
+                """,
+                {"ids": ids, "versions": [versions.get(i, 0) for i in ids], "now": now},
+            )
+        return
+    existing = set(IndicatorRollupState.objects.filter(indicator_id__in=ids).values_list("indicator_id", flat=True))
+    live = set(Indicator.objects.filter(id__in=ids).values_list("id", flat=True))
+    IndicatorRollupState.objects.bulk_create(
+        [IndicatorRollupState(indicator_id=i, computed_at=now) for i in sorted(live - existing)]
+    )
+    states = list(IndicatorRollupState.objects.filter(indicator_id__in=ids))
+    for state in states:
+        seen = versions.get(state.indicator_id, 0)
+        state.computed_version = max(state.computed_version, seen)
+        state.computed_at = now
+        if state.requested_version <= seen:
+            state.dirty_since = None
+    IndicatorRollupState.objects.bulk_update(states, ["computed_version", "computed_at", "dirty_since"])
+
+
+# --- the portable path (SQLite demo): the pure rules over one read per table -----------------
+
+_ROLLUP_KEY_FIELDS = (
+    "scope",
+    "scope_id",
+    "period_start",
+    "period_end",
+    "disaggregation_category",
+    "disaggregation_option",
+)
+
+
+def desired_cells(ids: Sequence[int]) -> dict[int, list[rollup_math.RollupCell]]:
+    """The rollup rows the pure rules give for these indicators, read in a fixed number of queries."""
+    indicators = list(
+        Indicator.objects.filter(id__in=ids).values(
+            "id", "programme_id", "measure", "time_aggregation", "direction", "lop_target"
+        )
+    )
+    results: dict[int, list[rollup_math.ResultRow]] = defaultdict(list)
+    for row in Result.objects.filter(indicator_id__in=ids, status=Result.Status.APPROVED).values_list(
+        "indicator_id",
+        "municipality_id",
+        "period_start",
+        "period_end",
+        "value",
+        "numerator",
+        "denominator",
+        "disaggregation_category",
+        "disaggregation_option",
+    ):
+        results[row[0]].append(rollup_math.ResultRow(*row[1:]))
+    targets: dict[int, list[rollup_math.TargetRow]] = defaultdict(list)
+    for row in Target.objects.filter(indicator_id__in=ids).values_list(
+        "indicator_id", "municipality_id", "period_start", "period_end", "value"
+    ):
+        targets[row[0]].append(rollup_math.TargetRow(*row[1:]))
+    programme_ids = {indicator["programme_id"] for indicator in indicators}
+    members: dict[int, dict[int, set[int]]] = defaultdict(lambda: defaultdict(set))
+    for programme_id, twinning_id in Twinning.objects.filter(programme_id__in=programme_ids).values_list(
+        "programme_id", "id"
+    ):
+        members[programme_id][twinning_id]
+    for twinning_id, programme_id, municipality_id in Twinning.municipalities.through.objects.filter(
+        twinning__programme_id__in=programme_ids
+    ).values_list("twinning_id", "twinning__programme_id", "organisation_id"):
+        members[programme_id][twinning_id].add(municipality_id)
+    cells: dict[int, list[rollup_math.RollupCell]] = {}
+    for indicator in indicators:
+        spec = rollup_math.IndicatorSpec(
+            id=indicator["id"],
+            programme_id=indicator["programme_id"],
+            measure=indicator["measure"],
+            time_aggregation=indicator["time_aggregation"],
+            direction=indicator["direction"],
+            lop_target=indicator["lop_target"],
+        )
+        cells[spec.id] = rollup_math.rollup_indicator(
+            spec, results[spec.id], targets[spec.id], members[spec.programme_id]
+        )
+    return cells
+
+
+def _compute_and_write_python(ids: list[int]) -> tuple[int, int, int]:
+    now = timezone.now()
+    wanted: dict[tuple, rollup_math.RollupCell] = {}
+    for indicator_id, cells in desired_cells(ids).items():
+        for cell in cells:
+            wanted[(indicator_id, *cell.key)] = cell
+    existing = {
+        (row.indicator_id, *(getattr(row, f) for f in _ROLLUP_KEY_FIELDS)): row
+        for row in Rollup.objects.filter(indicator_id__in=ids)
+    }
+    to_create, to_update = [], []
+    for key, cell in wanted.items():
+        row = existing.get(key)
+        values = (cell.actual, cell.target, cell.percent_of_target, cell.status)
+        if row is None:
+            to_create.append(
+                Rollup(
+                    indicator_id=key[0],
+                    scope=cell.scope,
+                    scope_id=cell.scope_id,
+                    period_start=cell.period_start,
+                    period_end=cell.period_end,
+                    disaggregation_category=cell.category,
+                    disaggregation_option=cell.option,
+                    actual=cell.actual,
+                    target=cell.target,
+                    percent_of_target=cell.percent_of_target,
+                    status=cell.status,
+                    computed_at=now,
+                )
+            )
+        elif (row.actual, row.target, row.percent_of_target, row.status) != values:
+            row.actual, row.target, row.percent_of_target, row.status = values
+            row.computed_at = now
+            to_update.append(row)
+    stale = [row.pk for key, row in existing.items() if key not in wanted]
+    Rollup.objects.bulk_create(to_create, batch_size=500)
+    Rollup.objects.bulk_update(
+        to_update, ["actual", "target", "percent_of_target", "status", "computed_at"], batch_size=500
+    )
+    Rollup.objects.filter(pk__in=stale).delete()
+    return len(wanted), len(to_create) + len(to_update), len(stale)
