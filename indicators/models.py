@@ -386,7 +386,8 @@ class Result(models.Model):
             ),
             models.CheckConstraint(
                 condition=(Q(numerator__isnull=True) & Q(denominator__isnull=True))
-                | (Q(numerator__gte=0) & Q(denominator__gt=0)),
+                # NULL compares as unknown, which a CHECK lets through: require both parts explicitly.
+                | Q(numerator__isnull=False, denominator__isnull=False, numerator__gte=0, denominator__gt=0),
                 name="result_percentage_parts_valid",
                 violation_error_message=_(
                     "A percentage needs a numerator of at least 0 and a denominator greater than 0."

@@ -280,7 +280,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='result',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('numerator__isnull', True), ('denominator__isnull', True)), models.Q(('numerator__gte', 0), ('denominator__gt', 0)), _connector='OR'), name='result_percentage_parts_valid', violation_error_message='A percentage needs a numerator of at least 0 and a denominator greater than 0.'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('numerator__isnull', True), ('denominator__isnull', True)), models.Q(('denominator__gt', 0), ('denominator__isnull', False), ('numerator__gte', 0), ('numerator__isnull', False)), _connector='OR'), name='result_percentage_parts_valid', violation_error_message='A percentage needs a numerator of at least 0 and a denominator greater than 0.'),
         ),
         migrations.AddConstraint(
             model_name='target',
