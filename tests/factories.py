@@ -69,6 +69,7 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 class ProgrammeFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Programme
+        skip_postgeneration_save = True
 
     code = factory.Sequence(lambda n: f"PRG-{n}")
     name_en = factory.Sequence(lambda n: f"Programme {n}")
@@ -90,6 +91,7 @@ class ProgrammeFactory(factory.django.DjangoModelFactory):
 class TwinningFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Twinning
+        skip_postgeneration_save = True
 
     programme = factory.SubFactory(ProgrammeFactory)
     name_en = factory.Sequence(lambda n: f"Twinning {n}")
@@ -115,6 +117,7 @@ class ThemeFactory(factory.django.DjangoModelFactory):
 class WorkstreamFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Workstream
+        skip_postgeneration_save = True
 
     programme = factory.SubFactory(ProgrammeFactory)
     theme = factory.SubFactory(ThemeFactory)
