@@ -1,14 +1,209 @@
-"""Marks rollups stale and schedules their recompute (DESIGN §2 tasks, issue: rollup engine).
+"""Marks rollups stale and schedules their recompute (DESIGN §2 tasks, issue 3: rollup engine).
 
-Services call these inside their transaction; the work is enqueued with transaction.on_commit.
+Services call `schedule_recompute` / `schedule_alignment_recompute` inside their transaction:
+
+1. The first call for an indicator in a transaction bumps its `IndicatorRollupState.requested_version`
+   (one upsert), so "pending" is true as soon as the write commits, and stays true if the task is
+   never delivered (Redis down): `manage.py recompute_rollups` or the nightly reconcile fix it.
+2. One `transaction.on_commit` callback per transaction enqueues one task per indicator
+   (`indicators.tasks.recompute_indicator_rollups`), however many calls were made: a bulk import
+   of 10,000 results in one transaction yields one task per indicator. A rollback enqueues nothing.
+3. If the broker cannot be reached, the error is logged and swallowed: the user's write has
+   committed and must not fail; the dirty mark is what guarantees the later repair.
+
+Readers use `pending_indicator_ids`, `latest_computed_at` and `rollup_version`.
 """
 
+from __future__ import annotations
+
+import logging
 from collections.abc import Iterable
+from datetime import datetime
+
+from django.db import connection, transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+_BATCH_ATTRIBUTE = "_rollup_schedule_batch"
+
+
+class _Batch:
+    """The indicators (and whether alignment) scheduled in one transaction of one connection."""
+
+    def __init__(self) -> None:
+        self.indicator_ids: set[int] = set()
+        self.alignment = False
+        self.flushed = False
+
+    def flush(self) -> None:
+        self.flushed = True
+        enqueue(indicator_ids=sorted(self.indicator_ids), alignment=self.alignment)
+
+
+def _current_batch() -> _Batch:
+    """This transaction's batch; a new one (with its on_commit callback) if there is none yet.
+
+    A batch whose callback is no longer registered (it ran, or its transaction or savepoint was
+    rolled back, which discards the callback) is replaced.
+    """
+    batch: _Batch | None = getattr(connection, _BATCH_ATTRIBUTE, None)
+    registered = batch is not None and not batch.flushed and connection.in_atomic_block
+    if registered:
+        registered = any(entry[1] == batch.flush for entry in connection.run_on_commit)
+    if not registered:
+        batch = _Batch()
+        setattr(connection, _BATCH_ATTRIBUTE, batch)
+        # In autocommit mode on_commit runs the callback at once, so fill the batch first.
+        if connection.in_atomic_block:
+            transaction.on_commit(batch.flush, robust=True)
+    return batch
 
 
 def schedule_recompute(*, indicator_ids: Iterable[int]) -> None:
-    """Indicators whose numbers may have moved; recompute their rollups, then alignment."""
+    """Indicators whose numbers may have moved; recompute their rollups, then alignment.
+
+    Call inside the writing transaction (any number of times): marks the indicators stale now
+    and enqueues one recompute per indicator when the transaction commits.
+    """
+    ids = {int(indicator_id) for indicator_id in indicator_ids}
+    if not ids:
+        return
+    batch = _current_batch()
+    new_ids = ids - batch.indicator_ids
+    if new_ids:
+        _mark_indicators_stale(sorted(new_ids))
+        batch.indicator_ids |= new_ids
+    if not connection.in_atomic_block:
+        batch.flush()
 
 
 def schedule_alignment_recompute() -> None:
     """Alignment inputs moved (an alignment, a goal's parent, a programme's donors)."""
+    batch = _current_batch()
+    if not batch.alignment:
+        mark_alignment_stale()
+        batch.alignment = True
+    if not connection.in_atomic_block:
+        batch.flush()
+
+
+def enqueue(*, indicator_ids: Iterable[int] = (), alignment: bool = False) -> bool:
+    """Send the tasks now (after commit). Returns False, logging why, if the broker is unreachable.
+
+    Indicator tasks enqueue the alignment recompute themselves when they finish, so alignment is
+    sent directly only when nothing else is.
+    """
+    from indicators import tasks  # the tasks module imports the engine; keep this module light
+
+    ids = list(indicator_ids)
+    try:
+        for indicator_id in ids:
+            tasks.recompute_indicator_rollups.apply_async(args=[indicator_id], retry=False)
+        if alignment and not ids:
+            tasks.recompute_alignment.apply_async(retry=False)
+    except Exception:  # the broker is down: the stale marks stay, the reconcile repairs them
+        logger.exception(
+            "Could not enqueue rollup recompute for indicators %s; they stay marked stale until "
+            "`manage.py recompute_rollups` or the nightly reconcile runs.",
+            ids,
+        )
+        return False
+    return True
+
+
+def _mark_indicators_stale(ids: list[int]) -> None:
+    from indicators.models import IndicatorRollupState
+
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                INSERT INTO indicators_indicatorrollupstate
+                    (indicator_id, requested_version, computed_version, dirty_since)
+                SELECT i.id, 1, 0, %(now)s FROM indicators_indicator i WHERE i.id = ANY(%(ids)s)
+                ON CONFLICT (indicator_id) DO UPDATE
+                SET requested_version = indicators_indicatorrollupstate.requested_version + 1,
+                    dirty_since = COALESCE(indicators_indicatorrollupstate.dirty_since, EXCLUDED.dirty_since)
+                """,
+                {"ids": ids, "now": now},
+            )
+        return
+    from indicators.models import Indicator
+
+    live = set(Indicator.objects.filter(id__in=ids).values_list("id", flat=True))
+    existing = set(IndicatorRollupState.objects.filter(indicator_id__in=live).values_list("indicator_id", flat=True))
+    IndicatorRollupState.objects.bulk_create(
+        [IndicatorRollupState(indicator_id=i, requested_version=1, dirty_since=now) for i in sorted(live - existing)]
+    )
+    IndicatorRollupState.objects.filter(indicator_id__in=existing).update(requested_version=F("requested_version") + 1)
+    IndicatorRollupState.objects.filter(indicator_id__in=existing, dirty_since__isnull=True).update(dirty_since=now)
+
+
+def mark_alignment_stale() -> None:
+    """Bump the alignment snapshot's requested version (creating the singleton row if needed)."""
+    from indicators.models import AlignmentSnapshot
+
+    AlignmentSnapshot.objects.get_or_create(pk=1)
+    AlignmentSnapshot.objects.filter(pk=1).update(requested_version=F("requested_version") + 1)
+    AlignmentSnapshot.objects.filter(pk=1, dirty_since__isnull=True).update(dirty_since=timezone.now())
+
+
+def alignment_pending() -> bool:
+    """True when the stored alignment snapshot is missing or older than a request for it."""
+    from indicators.models import AlignmentSnapshot
+
+    snapshot = (
+        AlignmentSnapshot.objects.filter(pk=1).values("requested_version", "computed_version", "computed_at").first()
+    )
+    return (
+        snapshot is None
+        or snapshot["computed_at"] is None
+        or snapshot["requested_version"] > snapshot["computed_version"]
+    )
+
+
+def pending_indicator_ids(indicator_ids: Iterable[int] | None = None) -> set[int]:
+    """The indicators (of `indicator_ids`, or all) with a recompute requested and not yet done.
+
+    One query. Usable as a subquery too: see `pending_indicators_queryset`.
+    """
+    return set(pending_indicators_queryset(indicator_ids).values_list("indicator_id", flat=True))
+
+
+def pending_indicators_queryset(indicator_ids: Iterable[int] | None = None):
+    """IndicatorRollupState rows that are pending; filter/annotate with it set-based."""
+    from indicators.models import IndicatorRollupState
+
+    states = IndicatorRollupState.objects.filter(requested_version__gt=F("computed_version"))
+    if indicator_ids is not None:
+        states = states.filter(indicator_id__in=list(indicator_ids))
+    return states
+
+
+def latest_computed_at(indicator_ids: Iterable[int] | None = None) -> datetime | None:
+    """When the last of these indicators (or any) was recomputed; None if never."""
+    from indicators.models import IndicatorRollupState
+
+    states = IndicatorRollupState.objects.all()
+    if indicator_ids is not None:
+        states = states.filter(indicator_id__in=list(indicator_ids))
+    return states.aggregate(latest=Max("computed_at"))["latest"]
+
+
+def rollup_version() -> str:
+    """A cheap cache key that changes whenever a rollup or the alignment snapshot is requested or
+    recomputed (every recompute stamps `computed_at`, even when it corrects nothing). One query."""
+    from indicators.models import AlignmentSnapshot, IndicatorRollupState
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT COALESCE(SUM(requested_version), 0) FROM {IndicatorRollupState._meta.db_table}), "
+            f"(SELECT MAX(computed_at) FROM {IndicatorRollupState._meta.db_table}), "
+            f"(SELECT MAX(requested_version) FROM {AlignmentSnapshot._meta.db_table}), "
+            f"(SELECT MAX(computed_at) FROM {AlignmentSnapshot._meta.db_table})"
+        )
+        parts = cursor.fetchone()
+    return "/".join(str(part) for part in parts)

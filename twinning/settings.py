@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -174,7 +175,20 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A broker that is down must not hang a request: give up quickly and let the reconcile catch up.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
-CELERY_BEAT_SCHEDULE: dict = {}
+# Rollups have their own queue, so a ministry that outgrows one machine adds workers for it
+# (`celery -A twinning worker -Q rollups`) on more machines; see docs/rollups.md.
+CELERY_TASK_ROUTES = {
+    "indicators.recompute_indicator_rollups": {"queue": "rollups"},
+    "indicators.recompute_alignment": {"queue": "rollups"},
+    "indicators.reconcile_rollups": {"queue": "rollups"},
+}
+# Nightly full reconcile (02:30 Africa/Tripoli): logs how many rollup rows it corrected (expected 0).
+CELERY_BEAT_SCHEDULE: dict = {
+    "reconcile-rollups-nightly": {
+        "task": "indicators.reconcile_rollups",
+        "schedule": crontab(hour=2, minute=30),
+    },
+}
 CELERY_TIMEZONE = TIME_ZONE
 
 REST_FRAMEWORK = {

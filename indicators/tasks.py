@@ -1,0 +1,86 @@
+"""Celery tasks of the rollup engine: thin, take ids, idempotent (DESIGN §2).
+
+All run on the `rollups` queue (settings.CELERY_TASK_ROUTES). They recompute from source, so a
+retry, a duplicate delivery or a redelivery after a worker died mid-task does no harm:
+`acks_late` + `reject_on_worker_lost` make the broker redeliver a task whose worker was killed,
+and the per-indicator advisory lock in `engine.recompute_indicators` keeps two workers from
+interleaving writes for one indicator.
+"""
+
+import logging
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+from kombu.exceptions import OperationalError as BrokerError
+
+from indicators import alignment, engine, rollup_queue
+
+logger = logging.getLogger(__name__)
+
+ROLLUP_QUEUE = "rollups"
+# Errors worth retrying: the database or the broker went away for a moment.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError, BrokerError, ConnectionError)
+RETRY_OPTIONS = {
+    "autoretry_for": TRANSIENT_ERRORS,
+    "retry_backoff": 2,
+    "retry_backoff_max": 120,
+    "retry_jitter": True,
+    "max_retries": 8,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+}
+
+
+@shared_task(name="indicators.recompute_indicator_rollups", **RETRY_OPTIONS)
+def recompute_indicator_rollups(indicator_id: int) -> int:
+    """Recompute one indicator's rollups; then schedule the alignment snapshot after them.
+
+    Returns the number of rows corrected. Skips quietly when the indicator is already up to
+    date (a coalesced duplicate), so bursts cost one recompute, not one per delivery.
+    """
+    if not rollup_queue.pending_indicator_ids([indicator_id]) and _has_rollups(indicator_id):
+        return 0
+    summary = engine.recompute_indicators([indicator_id])
+    if summary.rows_corrected:
+        rollup_queue.mark_alignment_stale()
+    if rollup_queue.alignment_pending():
+        rollup_queue.enqueue(alignment=True)
+    return summary.rows_corrected
+
+
+@shared_task(name="indicators.recompute_alignment", **RETRY_OPTIONS)
+def recompute_alignment() -> bool:
+    """Rewrite the stored every-programme alignment snapshot once its indicators are up to date.
+
+    While some indicator still has a recompute pending, its own task will enqueue this again,
+    so this one stops (alignment runs after the rollups it depends on).
+    """
+    if rollup_queue.pending_indicator_ids():
+        return False
+    written, _ = alignment.store_global_snapshot()
+    return written
+
+
+@shared_task(name="indicators.reconcile_rollups", **RETRY_OPTIONS)
+def reconcile_rollups() -> int:
+    """Nightly: recompute every indicator from source and the alignment snapshot; log corrections.
+
+    Rows corrected should be 0: anything else means a recompute was lost (e.g. Redis was down).
+    """
+    summary = engine.recompute_all()
+    alignment.force_global_snapshot()
+    log = logger.warning if summary.rows_corrected else logger.info
+    log(
+        "Rollup reconcile: %d indicators, %d rows checked, %d rows corrected in %.1f s",
+        summary.indicators,
+        summary.rows_written,
+        summary.rows_corrected,
+        summary.seconds,
+    )
+    return summary.rows_corrected
+
+
+def _has_rollups(indicator_id: int) -> bool:
+    from indicators.models import Rollup
+
+    return Rollup.objects.filter(indicator_id=indicator_id).exists()
