@@ -1,0 +1,108 @@
+"""The admin is the first data-entry tool: its forms go through the services, so a broken rule
+shows as a form error (never a 500) and nothing is written."""
+
+import pytest
+from django.urls import reverse
+
+from indicators.models import Result
+from projects.models import Twinning
+from tests.factories import IndicatorFactory, MunicipalityFactory, ProgrammeFactory, TwinningFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client):
+    user = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client.force_login(user)
+    client.user = user
+    return client
+
+
+@pytest.fixture
+def twinned():
+    programme = ProgrammeFactory(fiscal_year_start_month=10)
+    ghadames, tinley = MunicipalityFactory(), MunicipalityFactory(country="US")
+    TwinningFactory(programme=programme, municipalities=[ghadames, tinley])
+    return programme, ghadames, tinley
+
+
+def test_a_twinning_of_one_municipality_is_a_form_error(admin_client):
+    programme, ghadames = ProgrammeFactory(), MunicipalityFactory()
+    response = admin_client.post(
+        reverse("admin:projects_twinning_add"),
+        {
+            "programme": programme.pk,
+            "name_en": "Alone",
+            "name_ar": "وحيدة",
+            "municipalities": [ghadames.pk],
+            "status": "proposed",
+        },
+    )
+    assert response.status_code == 200
+    assert "at least two different municipalities" in response.content.decode()
+    assert not Twinning.objects.exists()
+
+
+def result_form(indicator, municipality, start, end, **extra):
+    data = {
+        "indicator": indicator.pk,
+        "municipality": municipality.pk,
+        "period_start": start,
+        "period_end": end,
+        "disaggregation_category": "",
+        "disaggregation_option": "",
+        "value": "7",
+        "numerator": "",
+        "denominator": "",
+        "status": "draft",
+        "comment": "",
+        "evidence_url": "",
+    }
+    data.update(extra)
+    return data
+
+
+def test_a_result_for_a_wrong_period_is_a_form_error(admin_client, twinned):
+    programme, ghadames, _ = twinned
+    indicator = IndicatorFactory(programme=programme, frequency="quarterly")
+    response = admin_client.post(
+        reverse("admin:indicators_result_add"), result_form(indicator, ghadames, "2025-11-01", "2026-01-31")
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "is not a quarterly period" in body
+    assert "2025-10-01 – 2025-12-31" in body
+    assert not Result.objects.exists()
+
+
+def test_a_duplicate_result_is_a_form_error(admin_client, twinned):
+    programme, ghadames, _ = twinned
+    indicator = IndicatorFactory(programme=programme)
+    url = reverse("admin:indicators_result_add")
+    assert admin_client.post(url, result_form(indicator, ghadames, "2025-10-01", "2025-12-31")).status_code == 302
+    response = admin_client.post(url, result_form(indicator, ghadames, "2025-10-01", "2025-12-31", value="9"))
+    assert response.status_code == 200
+    assert "already exists" in response.content.decode()
+    assert list(Result.objects.values_list("value", flat=True)) == [7]
+
+
+def test_a_valid_result_is_saved_through_the_service(admin_client, twinned):
+    programme, _, tinley = twinned
+    indicator = IndicatorFactory(programme=programme)
+    response = admin_client.post(
+        reverse("admin:indicators_result_add"), result_form(indicator, tinley, "2026-01-01", "2026-03-31")
+    )
+    assert response.status_code == 302
+    result = Result.objects.get()
+    assert result.created_by == admin_client.user
+    assert result.history.count() == 1
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_admin_pages_render_in_both_languages(admin_client, twinned, language):
+    response = admin_client.get(f"/{language}/admin/indicators/result/add/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert f'lang="{language}"' in body
+    assert ('dir="rtl"' in body) == (language == "ar")
