@@ -1,0 +1,579 @@
+"""Load the demo data of `seeds/` through the services: `python manage.py seed_demo`.
+
+The data lives in YAML files (seeds/01_organisations.yaml ... 07_results.yaml); this command only
+reads them, finds each object again by its natural key and creates it when missing or brings it up
+to date through the update services otherwise, so running it twice changes nothing. Every write
+goes through partners/projects/indicators services, so the seed obeys the same rules as the admin,
+the API and spreadsheet imports. The demo logins and their passwords are printed at the end
+(demo only; they are public, see seeds/README.md).
+"""
+
+import datetime
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.management import call_command, get_commands
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import translation
+
+from indicators import services as indicator_services
+from indicators.models import Alignment, FunderGoal, Indicator, NationalTarget, Result
+from indicators.periods import MONTHS_PER_PERIOD
+from partners import services as partner_services
+from partners.models import Membership, Organisation
+from projects import services as project_services
+from projects.models import Activity, Programme, Theme, Twinning, Workstream
+
+SEED_FILES = (
+    "01_organisations.yaml",
+    "02_users.yaml",
+    "03_themes.yaml",
+    "04_goals.yaml",
+    "05_programmes.yaml",
+    "06_indicators.yaml",
+    "07_results.yaml",
+)
+LANGUAGES = ("en", "ar")
+
+
+def default_seed_dir() -> Path:
+    return Path(settings.BASE_DIR) / "seeds"
+
+
+def translated(data: dict[str, Any], *names: str) -> dict[str, str]:
+    """{"name": {"en": .., "ar": ..}} → {"name_en": .., "name_ar": ..} for the names present."""
+    fields: dict[str, str] = {}
+    for name in names:
+        if name not in data:
+            continue
+        value = data[name]
+        if not isinstance(value, dict) or set(value) - set(LANGUAGES):
+            raise CommandError(f"{name}: give the text as {{en: ..., ar: ...}}, got {value!r}")
+        for language in LANGUAGES:
+            fields[f"{name}_{language}"] = str(value.get(language) or "").strip()
+    return fields
+
+
+def decimal_or_none(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def naive_period_end(start: datetime.date, frequency: str) -> datetime.date:
+    """The day before start + the frequency's months. Whether start..end is a valid period of the
+    programme's fiscal year is for the services to say."""
+    months = start.year * 12 + start.month - 1 + MONTHS_PER_PERIOD[frequency]
+    return datetime.date(months // 12, months % 12 + 1, 1) - datetime.timedelta(days=1)
+
+
+class Seeder:
+    """Reads the seed files in order and applies them through the services."""
+
+    def __init__(self, seed_dir: Path):
+        self.seed_dir = seed_dir
+        self.created: Counter[str] = Counter()
+        self.updated: Counter[str] = Counter()
+        self.organisations: dict[str, Organisation] = {}
+        self.users: dict[str, Any] = {}
+        self.logins: list[tuple[str, str, str]] = []
+        self.themes: dict[str, Theme] = {}
+        self.national_targets: dict[str, NationalTarget] = {}
+        self.funder_goals: dict[str, FunderGoal] = {}
+        self.programmes: dict[str, Programme] = {}
+        self.twinnings: dict[tuple[str, str], Twinning] = {}
+        self.workstreams: dict[str, Workstream] = {}
+        self.indicators: dict[tuple[str, str], Indicator] = {}
+
+    # Plumbing ------------------------------------------------------------------------------
+
+    def load(self, filename: str) -> dict[str, Any]:
+        path = self.seed_dir / filename
+        if not path.exists():
+            raise CommandError(f"Seed file {path} is missing.")
+        with path.open(encoding="utf-8") as handle:
+            return yaml.safe_load(handle) or {}
+
+    @contextmanager
+    def about(self, what: str) -> Iterator[None]:
+        """Turn a service's ValidationError into a CommandError that says which seed entry failed."""
+        try:
+            yield
+        except ValidationError as error:
+            raise CommandError(f"{what}: {'; '.join(error.messages)}") from error
+        except KeyError as error:
+            raise CommandError(f"{what}: unknown reference or missing key {error}") from error
+
+    def ref(self, table: dict, key: Any, kind: str) -> Any:
+        try:
+            return table[key]
+        except KeyError:
+            raise CommandError(f"Unknown {kind} {key!r} in the seed files.") from None
+
+    def organisation(self, key: str | None) -> Organisation | None:
+        return self.ref(self.organisations, key, "organisation") if key else None
+
+    def upsert(
+        self,
+        label: str,
+        existing: Any,
+        create: Callable[..., Any],
+        update: Callable[..., Any],
+        fields: dict[str, Any],
+        **relations: Any,
+    ) -> Any:
+        """Create the object through `create(**fields, **relations)` when missing. Otherwise pass
+        the fields that differ, and the relations (which the update services compare themselves),
+        to `update(existing, **changes)`. Returns the object."""
+        if existing is None:
+            self.created[label] += 1
+            return create(**fields, **relations)
+        changed = {name: value for name, value in fields.items() if getattr(existing, name) != value}
+        obj = update(existing, **changed, **relations)
+        if changed:
+            self.updated[label] += 1
+        return obj
+
+    # Steps ---------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        self.seed_organisations(self.load("01_organisations.yaml"))
+        self.seed_users(self.load("02_users.yaml"))
+        self.seed_themes(self.load("03_themes.yaml"))
+        goals = self.load("04_goals.yaml")
+        self.seed_national_targets(goals)
+        self.seed_funder_goals(goals)
+        self.seed_programmes(self.load("05_programmes.yaml"))
+        self.seed_indicators(self.load("06_indicators.yaml"))
+        self.seed_results(self.load("07_results.yaml"))
+
+    def seed_organisations(self, data: dict[str, Any]) -> None:
+        for entry in data.get("organisations", []):
+            key = entry["key"]
+            with self.about(f"organisation {key}"):
+                fields = {
+                    "kind": entry["kind"],
+                    **translated(entry, "name", "region"),
+                    "country": entry["country"].upper(),
+                    "acronym": entry.get("acronym", ""),
+                    "population": entry.get("population"),
+                    "iati_ref": entry.get("iati_ref", ""),
+                }
+                existing = Organisation.objects.filter(
+                    kind=fields["kind"], name_en=fields["name_en"], country=fields["country"]
+                ).first()
+                self.organisations[key] = self.upsert(
+                    "organisations",
+                    existing,
+                    partner_services.organisation_create,
+                    lambda obj, **changes: partner_services.organisation_update(organisation=obj, **changes),
+                    fields,
+                )
+
+    def seed_users(self, data: dict[str, Any]) -> None:
+        User = get_user_model()
+        for entry in data.get("users", []):
+            username = entry["username"]
+            with self.about(f"user {username}"):
+                user = User.objects.filter(username=username).first()
+                profile = {
+                    "email": entry.get("email", ""),
+                    "first_name": entry.get("first_name", ""),
+                    "last_name": entry.get("last_name", ""),
+                }
+                superuser = bool(entry.get("superuser"))
+                if user is None:
+                    create = User.objects.create_superuser if superuser else User.objects.create_user
+                    user = create(username=username, password=entry["password"], **profile)
+                    self.created["users"] += 1
+                else:
+                    changed = {name: value for name, value in profile.items() if getattr(user, name) != value}
+                    if superuser and not (user.is_superuser and user.is_staff):
+                        changed.update(is_superuser=True, is_staff=True)
+                    for name, value in changed.items():
+                        setattr(user, name, value)
+                    if not user.check_password(entry["password"]):
+                        user.set_password(entry["password"])
+                        changed["password"] = True
+                    if changed:
+                        user.save()
+                        self.updated["users"] += 1
+                self.users[username] = user
+                roles = []
+                for membership in entry.get("memberships", []):
+                    organisation = self.ref(self.organisations, membership["organisation"], "organisation")
+                    role = membership["role"]
+                    existing = Membership.objects.filter(user=user, organisation=organisation).first()
+                    if existing is None:
+                        partner_services.membership_create(user=user, organisation=organisation, role=role)
+                        self.created["memberships"] += 1
+                    elif existing.role != role:
+                        partner_services.membership_update(membership=existing, role=role)
+                        self.updated["memberships"] += 1
+                    roles.append(f"{role} of {organisation.name_en}")
+                described = "superuser" if superuser else ", ".join(roles)
+                self.logins.append((username, entry["password"], described))
+
+    def seed_themes(self, data: dict[str, Any]) -> None:
+        for entry in data.get("themes", []):
+            code = entry["code"]
+            with self.about(f"theme {code}"):
+                fields = {
+                    "code": code,
+                    **translated(entry, "name", "description"),
+                    "dac_sector": str(entry.get("dac_sector") or ""),
+                }
+                self.themes[code] = self.upsert(
+                    "themes",
+                    Theme.objects.filter(code=code).first(),
+                    project_services.theme_create,
+                    lambda obj, **changes: project_services.theme_update(theme=obj, **changes),
+                    fields,
+                )
+
+    def seed_national_targets(self, data: dict[str, Any]) -> None:
+        for entry in data.get("national_targets", []):
+            code = entry["code"]
+            with self.about(f"national target {code}"):
+                fields = {
+                    "code": code,
+                    **translated(entry, "title", "description"),
+                    "owner": self.organisation(entry.get("owner")),
+                    "deadline": entry.get("deadline"),
+                }
+                sdg_targets = [str(code) for code in entry.get("sdg_targets", [])]
+                existing = NationalTarget.objects.filter(code=code).first()
+                if existing is not None and existing.sdg_targets != sorted(sdg_targets, key=_sdg_sort_key):
+                    self.updated["national targets"] += 1
+                self.national_targets[code] = self.upsert(
+                    "national targets",
+                    existing,
+                    indicator_services.national_target_create,
+                    lambda obj, **changes: indicator_services.national_target_update(national_target=obj, **changes),
+                    fields,
+                    sdg_targets=sdg_targets,
+                )
+
+    def seed_funder_goals(self, data: dict[str, Any]) -> None:
+        for entry in data.get("funder_goals", []):
+            donor = self.ref(self.organisations, entry["donor"], "organisation")
+            code = entry["code"]
+            key = f"{entry['donor']}/{code}"
+            with self.about(f"funder goal {key}"):
+                parent = None
+                if entry.get("parent"):
+                    parent = self.ref(self.funder_goals, f"{entry['donor']}/{entry['parent']}", "funder goal")
+                fields = {"code": code, **translated(entry, "title", "description"), "parent": parent}
+                existing = FunderGoal.objects.filter(donor=donor, code=code).first()
+                self.funder_goals[key] = self.upsert(
+                    "funder goals",
+                    existing,
+                    partial(indicator_services.funder_goal_create, donor=donor),
+                    lambda obj, **changes: indicator_services.funder_goal_update(funder_goal=obj, **changes),
+                    fields,
+                    sdg_targets=[str(code) for code in entry.get("sdg_targets", [])],
+                )
+
+    def seed_programmes(self, data: dict[str, Any]) -> None:
+        for entry in data.get("programmes", []):
+            code = entry["code"]
+            with self.about(f"programme {code}"):
+                fields = {
+                    "code": code,
+                    **translated(entry, "name", "description"),
+                    "implementer": self.organisation(entry.get("implementer")),
+                    "counterpart": self.organisation(entry.get("counterpart")),
+                    "start_date": entry["start_date"],
+                    "end_date": entry["end_date"],
+                    "budget": decimal_or_none(entry.get("budget")),
+                    "currency": entry.get("currency", "USD"),
+                    "status": entry.get("status", Programme.Status.PLANNED),
+                    "iati_identifier": entry.get("iati_identifier", ""),
+                    "fiscal_year_start_month": int(entry.get("fiscal_year_start_month", 1)),
+                }
+                donors = [self.ref(self.organisations, key, "organisation") for key in entry.get("donors", [])]
+                programme = self.upsert(
+                    "programmes",
+                    Programme.objects.filter(code=code).first(),
+                    project_services.programme_create,
+                    lambda obj, **changes: project_services.programme_update(programme=obj, **changes),
+                    fields,
+                    donors=donors,
+                )
+                self.programmes[code] = programme
+            for twinning in entry.get("twinnings", []):
+                self.seed_twinning(programme, twinning)
+            for workstream in entry.get("workstreams", []):
+                self.seed_workstream(programme, workstream)
+
+    def seed_twinning(self, programme: Programme, entry: dict[str, Any]) -> None:
+        names = translated(entry, "name")
+        with self.about(f"twinning {names['name_en']}"):
+            fields = {**names, "signed_on": entry.get("signed_on"), "status": entry.get("status", "proposed")}
+            municipalities = [self.ref(self.organisations, key, "organisation") for key in entry["municipalities"]]
+            self.twinnings[(programme.code, entry["key"])] = self.upsert(
+                "twinnings",
+                Twinning.objects.filter(programme=programme, name_en=names["name_en"]).first(),
+                partial(project_services.twinning_create, programme=programme),
+                lambda obj, **changes: project_services.twinning_update(twinning=obj, **changes),
+                fields,
+                municipalities=municipalities,
+            )
+
+    def seed_workstream(self, programme: Programme, entry: dict[str, Any]) -> None:
+        key = entry["key"]
+        with self.about(f"workstream {key}"):
+            fields = {
+                **translated(entry, "name", "description"),
+                "theme": self.ref(self.themes, entry["theme"], "theme"),
+                "twinning": self.ref(self.twinnings, (programme.code, entry["twinning"]), "twinning")
+                if entry.get("twinning")
+                else None,
+                "lead": self.organisation(entry.get("lead")),
+            }
+            municipalities = [self.ref(self.organisations, k, "organisation") for k in entry.get("municipalities", [])]
+            workstream = self.upsert(
+                "workstreams",
+                Workstream.objects.filter(programme=programme, name_en=fields["name_en"]).first(),
+                partial(project_services.workstream_create, programme=programme),
+                lambda obj, **changes: project_services.workstream_update(workstream=obj, **changes),
+                fields,
+                municipalities=municipalities,
+            )
+            self.workstreams[key] = workstream
+        for activity in entry.get("activities", []):
+            self.seed_activity(workstream, activity)
+
+    def seed_activity(self, workstream: Workstream, entry: dict[str, Any]) -> None:
+        titles = translated(entry, "title")
+        with self.about(f"activity {titles['title_en']}"):
+            fields = {
+                **titles,
+                **translated(entry, "description", "lessons_learned"),
+                "kind": entry.get("kind", Activity.Kind.OTHER),
+                "start_date": entry["start_date"],
+                "end_date": entry["end_date"],
+                "municipality": self.organisation(entry.get("municipality")),
+                "status": entry.get("status", Activity.Status.PLANNED),
+                **{
+                    name: int(entry.get(name, 0))
+                    for name in (
+                        "participants_female",
+                        "participants_male",
+                        "participants_youth",
+                        "participants_with_disability",
+                    )
+                },
+            }
+            self.upsert(
+                "activities",
+                Activity.objects.filter(
+                    workstream=workstream, title_en=titles["title_en"], start_date=entry["start_date"]
+                ).first(),
+                partial(project_services.activity_create, workstream=workstream),
+                lambda obj, **changes: project_services.activity_update(activity=obj, **changes),
+                fields,
+            )
+
+    def seed_indicators(self, data: dict[str, Any]) -> None:
+        for entry in data.get("indicators", []):
+            programme = self.ref(self.programmes, entry["programme"], "programme")
+            code = entry["code"]
+            label = f"indicator {programme.code}/{code}"
+            with self.about(label):
+                fields = {
+                    "code": code,
+                    **translated(
+                        entry,
+                        "name",
+                        "definition",
+                        "unit",
+                        "data_source",
+                        "collection_method",
+                        "responsible",
+                        "known_limitations",
+                    ),
+                    "workstream": self.ref(self.workstreams, entry["workstream"], "workstream")
+                    if entry.get("workstream")
+                    else None,
+                    "level": entry.get("level", Indicator.Level.OUTPUT),
+                    "measure": entry["measure"],
+                    "time_aggregation": entry["time_aggregation"],
+                    "direction": entry.get("direction", Indicator.Direction.INCREASE),
+                    "frequency": entry["frequency"],
+                    "baseline_value": decimal_or_none(entry.get("baseline_value")),
+                    "baseline_date": entry.get("baseline_date"),
+                    "lop_target": decimal_or_none(entry.get("lop_target")),
+                }
+                indicator = self.upsert(
+                    "indicators",
+                    Indicator.objects.filter(programme=programme, code=code).first(),
+                    partial(indicator_services.indicator_create, programme=programme),
+                    lambda obj, **changes: indicator_services.indicator_update(indicator=obj, **changes),
+                    fields,
+                    disaggregations=list(entry.get("disaggregations", [])),
+                )
+                self.indicators[(programme.code, code)] = indicator
+                for alignment in entry.get("alignments", []):
+                    self.seed_alignment(indicator, alignment)
+                for target in entry.get("targets", []):
+                    self.seed_targets(indicator, target)
+
+    def seed_alignment(self, indicator: Indicator, entry: dict[str, Any]) -> None:
+        weight = Decimal(str(entry.get("weight", 1)))
+        if entry.get("national_target"):
+            national_target = self.ref(self.national_targets, entry["national_target"], "national target")
+            existing = Alignment.objects.filter(indicator=indicator, national_target=national_target).first()
+            relation = {"national_target": national_target}
+        else:
+            funder_goal = self.ref(self.funder_goals, entry["funder_goal"], "funder goal")
+            existing = Alignment.objects.filter(indicator=indicator, funder_goal=funder_goal).first()
+            relation = {"funder_goal": funder_goal}
+        if existing is None:
+            indicator_services.alignment_create(indicator=indicator, weight=weight, **relation)
+            self.created["alignments"] += 1
+        elif existing.weight != weight:
+            indicator_services.alignment_update(alignment=existing, weight=weight)
+            self.updated["alignments"] += 1
+
+    def seed_targets(self, indicator: Indicator, entry: dict[str, Any]) -> None:
+        municipality = self.organisation(entry.get("municipality"))
+        starts, values = entry["periods"], entry["values"]
+        if len(starts) != len(values):
+            raise CommandError(f"targets of {indicator.code}: {len(starts)} periods but {len(values)} values.")
+        for start, value in zip(starts, values, strict=True):
+            end = naive_period_end(start, indicator.frequency)
+            value = Decimal(str(value))
+            existing = indicator.targets.filter(municipality=municipality, period_start=start, period_end=end).first()
+            if existing is not None and existing.value == value:
+                continue
+            indicator_services.target_set(
+                indicator=indicator, municipality=municipality, period_start=start, period_end=end, value=value
+            )
+            (self.created if existing is None else self.updated)["targets"] += 1
+
+    def seed_results(self, data: dict[str, Any]) -> None:
+        for number, batch in enumerate(data.get("batches", []), start=1):
+            status = batch["status"]
+            user = self.ref(self.users, batch["user"], "user") if batch.get("user") else None
+            rows: list[indicator_services.ResultRow] = []
+            labels: list[str] = []
+            for series in batch.get("series", []):
+                indicator = self.ref(
+                    self.indicators, (series["programme"], series["indicator"]), "indicator (programme, code)"
+                )
+                municipality = self.ref(self.organisations, series["municipality"], "organisation")
+                for row, label in self.series_rows(indicator, municipality, series):
+                    rows.append(row)
+                    labels.append(label)
+            rows, labels = self.without_existing(rows, labels)
+            if not rows:
+                continue
+            try:
+                indicator_services.results_create(rows=rows, user=user, status=status)
+            except indicator_services.BulkValidationError as error:
+                problems = "; ".join(f"{labels[e.row]} {e.field}: {e.message}" for e in error.errors[:10])
+                raise CommandError(f"results batch {number} ({status}): {problems}") from error
+            except ValidationError as error:
+                raise CommandError(f"results batch {number} ({status}): {'; '.join(error.messages)}") from error
+            self.created["results"] += len(rows)
+
+    def series_rows(
+        self, indicator: Indicator, municipality: Organisation, series: dict[str, Any]
+    ) -> Iterator[tuple[indicator_services.ResultRow, str]]:
+        starts = series["periods"]
+        cells: list[tuple[dict[str, str], dict[str, Any]]] = [({}, series)]
+        for category, options in (series.get("disaggregations") or {}).items():
+            for option, values in options.items():
+                cells.append(({category: option}, values if isinstance(values, dict) else {"values": values}))
+        percentage = indicator.measure == Indicator.Measure.PERCENTAGE
+        for disaggregation, source in cells:
+            columns = ("numerators", "denominators") if percentage else ("values",)
+            for column in columns:
+                if len(source.get(column) or []) != len(starts):
+                    raise CommandError(
+                        f"results of {indicator.code} in {municipality.name_en} {disaggregation or '(total)'}: "
+                        f"give {len(starts)} {column}, one per period."
+                    )
+            for index, start in enumerate(starts):
+                row = indicator_services.ResultRow(
+                    indicator_id=indicator.pk,
+                    municipality_id=municipality.pk,
+                    period_start=start,
+                    period_end=naive_period_end(start, indicator.frequency),
+                    disaggregation=disaggregation,
+                    value=None if percentage else decimal_or_none(source["values"][index]),
+                    numerator=decimal_or_none(source["numerators"][index]) if percentage else None,
+                    denominator=decimal_or_none(source["denominators"][index]) if percentage else None,
+                    comment=str(series.get("comment", "")),
+                )
+                yield row, f"{indicator.code} {municipality.name_en} {start} {disaggregation or '(total)'}"
+
+    @staticmethod
+    def without_existing(rows, labels):
+        """Leave out the rows whose cell already holds a result (whatever its status or value)."""
+        if not rows:
+            return rows, labels
+        existing = set(
+            Result.objects.filter(indicator_id__in={r.indicator_id for r in rows}).values_list(
+                "indicator_id",
+                "municipality_id",
+                "period_start",
+                "period_end",
+                "disaggregation_category",
+                "disaggregation_option",
+            )
+        )
+        kept = [
+            (row, label)
+            for row, label in zip(rows, labels, strict=True)
+            if (
+                row.indicator_id,
+                row.municipality_id,
+                row.period_start,
+                row.period_end,
+                *(next(iter(row.disaggregation.items())) if row.disaggregation else ("", "")),
+            )
+            not in existing
+        ]
+        return [row for row, _ in kept], [label for _, label in kept]
+
+
+def _sdg_sort_key(code: str) -> list:
+    return [int(part) if part.isdigit() else part for part in code.split(".")]
+
+
+class Command(BaseCommand):
+    help = "Load the demo data (seeds/*.yaml) through the services; running it again changes nothing."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--seed-dir", type=Path, default=None, help="Directory of the seed files (default: seeds/)."
+        )
+        parser.add_argument("--skip-rollups", action="store_true", help="Do not run recompute_rollups after seeding.")
+
+    def handle(self, *args, **options):
+        seeder = Seeder(options["seed_dir"] or default_seed_dir())
+        with translation.override("en"), transaction.atomic():
+            seeder.run()
+        verbosity = options["verbosity"]
+        if verbosity:
+            created = ", ".join(f"{n} {label}" for label, n in sorted(seeder.created.items()) if n) or "nothing"
+            updated = ", ".join(f"{n} {label}" for label, n in sorted(seeder.updated.items()) if n) or "nothing"
+            self.stdout.write(f"Created: {created}.")
+            self.stdout.write(f"Updated: {updated}.")
+        if not options["skip_rollups"] and "recompute_rollups" in get_commands():
+            call_command("recompute_rollups", verbosity=verbosity, stdout=self.stdout, stderr=self.stderr)
+        if verbosity:
+            self.stdout.write(self.style.SUCCESS("Demo data loaded. Demo logins (DEMO ONLY, public passwords):"))
+            width = max(len(username) for username, _, _ in seeder.logins) if seeder.logins else 0
+            for username, password, described in seeder.logins:
+                self.stdout.write(f"  {username.ljust(width)}  {password}  ({described})")
