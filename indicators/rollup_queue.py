@@ -20,6 +20,7 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Max
 from django.utils import timezone
@@ -98,11 +99,12 @@ def enqueue(*, indicator_ids: Iterable[int] = (), alignment: bool = False) -> bo
     from indicators import tasks  # the tasks module imports the engine; keep this module light
 
     ids = list(indicator_ids)
+    queue = settings.CELERY_ROLLUP_QUEUE  # read per call: tests point it at their own queue
     try:
         for indicator_id in ids:
-            tasks.recompute_indicator_rollups.apply_async(args=[indicator_id], retry=False)
+            tasks.recompute_indicator_rollups.apply_async(args=[indicator_id], queue=queue, retry=False)
         if alignment and not ids:
-            tasks.recompute_alignment.apply_async(retry=False)
+            tasks.recompute_alignment.apply_async(queue=queue, retry=False)
     except Exception:  # the broker is down: the stale marks stay, the reconcile repairs them
         logger.exception(
             "Could not enqueue rollup recompute for indicators %s; they stay marked stale until "

@@ -174,13 +174,21 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A broker that is down must not hang a request: give up quickly and let the reconcile catch up.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+# visibility_timeout: how long a task taken by a worker that then died (SIGKILL, lost machine)
+# stays invisible before Redis hands it to another worker (acks_late). Longer than any task.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
+}
 # Rollups have their own queue, so a ministry that outgrows one machine adds workers for it
 # (`celery -A twinning worker -Q rollups`) on more machines; see docs/rollups.md.
+CELERY_ROLLUP_QUEUE = os.environ.get("CELERY_ROLLUP_QUEUE", "rollups")
 CELERY_TASK_ROUTES = {
-    "indicators.recompute_indicator_rollups": {"queue": "rollups"},
-    "indicators.recompute_alignment": {"queue": "rollups"},
-    "indicators.reconcile_rollups": {"queue": "rollups"},
+    "indicators.recompute_indicator_rollups": {"queue": CELERY_ROLLUP_QUEUE},
+    "indicators.recompute_alignment": {"queue": CELERY_ROLLUP_QUEUE},
+    "indicators.reconcile_rollups": {"queue": CELERY_ROLLUP_QUEUE},
 }
 # Nightly full reconcile (02:30 Africa/Tripoli): logs how many rollup rows it corrected (expected 0).
 CELERY_BEAT_SCHEDULE: dict = {
@@ -197,8 +205,13 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "twinning.api.pagination.NumberPagination",
     "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "twinning.api.exceptions.exception_handler",
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
@@ -214,6 +227,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "twinning.api.schema.add_error_responses",
+    ],
 }
 
 LOGGING = {

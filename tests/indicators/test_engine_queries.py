@@ -1,0 +1,64 @@
+"""Recomputing one indicator costs the same number of queries whatever its size (issue 3 §7)."""
+
+import random
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from indicators import engine
+from indicators.models import Result, Rollup, Target
+from indicators.periods import periods_between
+from tests.factories import IndicatorFactory, MunicipalityFactory, ProgrammeFactory, TwinningFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def build_indicator(municipalities: int, periods: int) -> int:
+    programme = ProgrammeFactory()
+    towns = MunicipalityFactory.create_batch(municipalities)
+    TwinningFactory(programme=programme, municipalities=towns[: municipalities // 2])
+    TwinningFactory(programme=programme, municipalities=towns[municipalities // 2 :])
+    indicator = IndicatorFactory(programme=programme, frequency="monthly", time_aggregation="cumulative")
+    rng = random.Random(municipalities * 1000 + periods)
+    spans = periods_between(date(2025, 1, 1), date(2040, 1, 1), "monthly", 1)[:periods]
+    Result.objects.bulk_create(
+        Result(
+            indicator=indicator,
+            municipality=town,
+            period_start=start,
+            period_end=end,
+            disaggregation_category=category,
+            disaggregation_option=option,
+            value=Decimal(rng.randint(0, 99)),
+            status="approved",
+        )
+        for town in towns
+        for start, end in spans
+        for category, option in [("", ""), ("sex", "female"), ("sex", "male")]
+    )
+    Target.objects.bulk_create(
+        Target(indicator=indicator, municipality=town, period_start=start, period_end=end, value=Decimal(50))
+        for town in [None, *towns]
+        for start, end in spans
+    )
+    return indicator.id
+
+
+def queries_to_recompute(indicator_id: int) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        engine.recompute_indicators([indicator_id])
+    return len(captured.captured_queries)
+
+
+@pytest.mark.parametrize(("small", "large"), [((2, 4), (50, 4)), ((2, 4), (2, 40)), ((2, 4), (50, 40))])
+def test_query_count_does_not_grow_with_municipalities_or_periods(small, large):
+    small_id, large_id = build_indicator(*small), build_indicator(*large)
+    first_small, first_large = queries_to_recompute(small_id), queries_to_recompute(large_id)
+    assert first_small == first_large
+    assert first_large <= 8
+    assert Rollup.objects.filter(indicator_id=large_id).count() > Rollup.objects.filter(indicator_id=small_id).count()
+    # A second run (everything already stored, nothing to correct) costs the same.
+    assert queries_to_recompute(large_id) == first_large
