@@ -163,7 +163,43 @@ class Access:
             return Q()
         return Q(**{f"{donor_path}_id__in": self.donor_ids})
 
+    def membership_filter(self, organisation_path: str = "organisation", user_path: str = "user") -> Q:
+        """Memberships: superusers see all; others their own and those of organisations they administer."""
+        if self.is_superuser:
+            return Q()
+        return Q(**{f"{user_path}_id": self.user_id}) | Q(
+            **{f"{organisation_path}_id__in": self.organisation_ids(role=Membership.Role.ADMIN)}
+        )
+
+    def alignment_filter(self, indicator_path: str = "indicator", goal_path: str = "funder_goal") -> Q:
+        """Alignments: of indicators the user sees, and, for funder goals, goals the user sees."""
+        return self.programme_filter(f"{indicator_path}__programme") & (
+            Q(**{f"{goal_path}__isnull": True}) | self.funder_goal_filter(f"{goal_path}__donor")
+        )
+
+    @property
+    def scope_key(self) -> str:
+        """A string that is equal for two users exactly when they see the same things (for caches)."""
+        if self.sees_everything:
+            return "all"
+        programmes = ",".join(map(str, sorted(self.fully_visible_programme_ids or ())))
+        municipal = ",".join(map(str, sorted(self.municipal_programme_ids)))
+        municipalities = ",".join(map(str, sorted(self.municipality_ids))) if municipal else ""
+        donors = ",".join(map(str, sorted(self.donor_ids)))
+        return f"p{programmes}|m{municipal}|o{municipalities}|d{donors}"
+
     # What the user may do ----------------------------------------------------------------
+
+    def may_write_anything(self) -> bool:
+        """Whether any write could be allowed: superusers and editors (or higher) of some organisation."""
+        return self.is_superuser or any(grant.at_least(Membership.Role.EDITOR) for grant in self.grants)
+
+    def can_edit_programme_id(self, programme_id: int) -> bool:
+        return self.is_superuser or programme_id in self._programmes_editable
+
+    @property
+    def edits_some_programme(self) -> bool:
+        return self.is_superuser or bool(self._programmes_editable)
 
     def can_edit_programme(self, programme: Programme) -> bool:
         return self.is_superuser or programme.implementer_id in self.organisation_ids(

@@ -319,3 +319,24 @@ def activity_update(*, activity: Activity, **changes) -> Activity:
         _validate_activity(activity)
         validated_save(activity)
     return activity
+
+
+@transaction.atomic
+def activity_delete(*, activity: Activity) -> None:
+    activity.delete()
+
+
+@transaction.atomic
+def workstream_delete(*, workstream: Workstream) -> None:
+    programme_id = workstream.programme_id
+    had_municipalities = workstream.municipalities.exists()
+    workstream.delete()
+    if had_municipalities:
+        _scope_changed(programme_id)
+
+
+@transaction.atomic
+def twinning_delete(*, twinning: Twinning) -> None:
+    programme_id = twinning.programme_id
+    twinning.delete()
+    _scope_changed(programme_id)

@@ -4,7 +4,24 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from indicators.api import views as indicators
+from partners.api import views as partners
+from projects.api import views as projects
+
 router = DefaultRouter()
+router.register("memberships", partners.MembershipViewSet, basename="membership")
+router.register("organisations", partners.OrganisationViewSet, basename="organisation")
+router.register("programmes", projects.ProgrammeViewSet, basename="programme")
+router.register("twinnings", projects.TwinningViewSet, basename="twinning")
+router.register("themes", projects.ThemeViewSet, basename="theme")
+router.register("workstreams", projects.WorkstreamViewSet, basename="workstream")
+router.register("activities", projects.ActivityViewSet, basename="activity")
+router.register("national-targets", indicators.NationalTargetViewSet, basename="national-target")
+router.register("funder-goals", indicators.FunderGoalViewSet, basename="funder-goal")
+router.register("indicators", indicators.IndicatorViewSet, basename="indicator")
+router.register("alignments", indicators.AlignmentViewSet, basename="alignment")
+router.register("targets", indicators.TargetViewSet, basename="target")
+router.register("results", indicators.ResultViewSet, basename="result")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -1,0 +1,66 @@
+from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import ValidationError
+
+from twinning.api.views import ServiceViewSet
+
+from .. import services
+from ..models import Membership, Organisation
+from .serializers import MembershipSerializer, OrganisationSerializer
+
+
+class OrganisationViewSet(ServiceViewSet):
+    """Organisations: visible to every signed-in user; kept by the ministry (editors) and superusers."""
+
+    base_queryset = Organisation.objects.all()
+    serializer_class = OrganisationSerializer
+    filterset_fields = ["kind", "country"]
+    ordering_fields = ["id", "kind", "name_en", "name_ar", "country", "population"]
+    ordering = ["id"]
+
+    def may_write(self, access):
+        return access.can_edit_reference_data()
+
+    def may_write_object(self, access, obj):
+        return access.can_edit_reference_data()
+
+    def create_object(self, data):
+        return services.organisation_create(**data)
+
+    def update_object(self, instance, data):
+        return services.organisation_update(organisation=instance, **data)
+
+
+class MembershipViewSet(ServiceViewSet):
+    """Who belongs to which organisation with which role. Managed by superusers and by the
+    organisation's `admin` members; a user also sees their own memberships."""
+
+    base_queryset = Membership.objects.select_related("user", "organisation")
+    serializer_class = MembershipSerializer
+    filterset_fields = ["organisation", "user", "role"]
+    ordering_fields = ["id", "role", "organisation"]
+    ordering = ["id"]
+
+    def scope(self, queryset, access):
+        return queryset.filter(access.membership_filter())
+
+    def may_write(self, access):
+        return access.is_superuser or bool(access.organisation_ids(role=Membership.Role.ADMIN))
+
+    def may_write_object(self, access, obj):
+        return access.can_manage_memberships(obj.organisation_id)
+
+    def may_write_data(self, access, data, instance=None):
+        organisation = data.get("organisation")
+        return organisation is None or access.can_manage_memberships(organisation.pk)
+
+    def create_object(self, data):
+        return services.membership_create(user=data["user"], organisation=data["organisation"], role=data["role"])
+
+    def update_object(self, instance, data):
+        for name in ("user", "organisation"):
+            if name in data and data[name] != getattr(instance, name):
+                raise ValidationError({name: [_("Create a new membership instead of moving this one.")]})
+        return services.membership_update(membership=instance, role=data.get("role", instance.role))
+
+    def delete_object(self, instance):
+        services.membership_delete(membership=instance)

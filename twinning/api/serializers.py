@@ -1,0 +1,82 @@
+"""Serializer bases shared by every resource.
+
+Serializers only translate between JSON and Python values: rules (uniqueness, periods, who takes
+part in what) live in the services, which report them as field messages.
+"""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+from rest_framework.validators import UniqueValidator
+
+# Free text beyond this is refused with a message naming the field (the columns are unbounded).
+TEXT_MAX_LENGTH = 20_000
+
+
+def translated(*names: str) -> list[str]:
+    """`name` (in the request's language) plus `name_en` and `name_ar`, for each name."""
+    fields = []
+    for name in names:
+        fields += [name, f"{name}_en", f"{name}_ar"]
+    return fields
+
+
+class APIModelSerializer(serializers.ModelSerializer):
+    """A ModelSerializer that leaves uniqueness and cross-field rules to the services and caps
+    free text. Translated base names (`name`, `title`, …) are read-only: write `name_en`/`name_ar`."""
+
+    translated_fields: tuple[str, ...] = ()
+
+    def build_standard_field(self, field_name, model_field):
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        if "validators" in kwargs:
+            kwargs["validators"] = [v for v in kwargs["validators"] if not isinstance(v, UniqueValidator)]
+        if issubclass(field_class, serializers.CharField) and not kwargs.get("read_only"):
+            kwargs.setdefault("max_length", TEXT_MAX_LENGTH)
+        if field_name in self.translated_fields:
+            kwargs["read_only"] = True
+            for key in ("required", "allow_blank", "max_length", "validators", "allow_null", "default"):
+                kwargs.pop(key, None)
+        return field_class, kwargs
+
+    def get_validators(self):
+        return []
+
+    def get_uniqueness_extra_kwargs(self, field_names, declared_fields, extra_kwargs):
+        return extra_kwargs, {}
+
+
+class ErrorSerializer(serializers.Serializer):
+    """A refusal: `detail`, or one list of messages per field that was wrong."""
+
+    detail = serializers.CharField(required=False, help_text=_("What went wrong, when no single field is at fault."))
+    non_field_errors = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class ScopedRelatedField(serializers.PrimaryKeyRelatedField):
+    """A related id that must be among the objects the requesting user sees: anything else is
+    refused as an unknown id, naming the field (so outside objects are indistinguishable from
+    missing ones). `scope(access, queryset)` narrows the queryset."""
+
+    def __init__(self, scope=None, **kwargs):
+        self.scope = scope
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        from projects.access import access_for
+
+        queryset = super().get_queryset()
+        if self.scope is None:
+            return queryset
+        request = self.context.get("request")
+        return self.scope(access_for(getattr(request, "user", None)), queryset)
+
+
+def visible_programmes(access, queryset):
+    return queryset.filter(access.programme_filter())
+
+
+def via_programme(path: str):
+    def scope(access, queryset):
+        return queryset.filter(access.programme_filter(path))
+
+    return scope
