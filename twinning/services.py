@@ -5,8 +5,9 @@ IntegrityError."""
 from collections.abc import Iterable
 from typing import TypeVar
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, models, transaction
+from django.db.models import CheckConstraint, Q
 from django.utils.translation import gettext_lazy as _
 
 ModelT = TypeVar("ModelT", bound=models.Model)
@@ -14,7 +15,10 @@ ModelT = TypeVar("ModelT", bound=models.Model)
 
 def validated_save(instance: ModelT, *, exclude: Iterable[str] | None = None) -> ModelT:
     """full_clean (fields, constraints) and save; a race that slips past becomes a ValidationError."""
-    instance.full_clean(exclude=list(exclude or ()))
+    try:
+        instance.full_clean(exclude=list(exclude or ()))
+    except ValidationError as error:
+        raise _name_the_fields(instance, error) from error
     try:
         with transaction.atomic():
             instance.save()
@@ -35,3 +39,30 @@ def apply_changes(instance: ModelT, changes: dict, *, allowed: Iterable[str]) ->
             setattr(instance, name, value)
             changed.add(name)
     return changed
+
+
+def _fields_in(condition: Q) -> list[str]:
+    names: list[str] = []
+    for child in condition.children:
+        if isinstance(child, Q):
+            names.extend(_fields_in(child))
+        else:
+            names.append(child[0].split("__")[0])
+    return list(dict.fromkeys(names))
+
+
+def _name_the_fields(instance: models.Model, error: ValidationError) -> ValidationError:
+    """A broken check constraint is reported by Django without a field; put its message on the
+    first field the constraint reads, so the user sees which value to change."""
+    if not hasattr(error, "error_dict") or NON_FIELD_ERRORS not in error.error_dict:
+        return error
+    field_of_message = {
+        str(constraint.violation_error_message): _fields_in(constraint.condition)[0]
+        for constraint in instance._meta.constraints
+        if isinstance(constraint, CheckConstraint) and constraint.violation_error_message
+    }
+    errors: dict[str, list] = {key: list(value) for key, value in error.error_dict.items() if key != NON_FIELD_ERRORS}
+    for item in error.error_dict[NON_FIELD_ERRORS]:
+        message = " ".join(item.messages)
+        errors.setdefault(field_of_message.get(message, NON_FIELD_ERRORS), []).append(item)
+    return ValidationError(errors)

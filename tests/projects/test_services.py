@@ -111,3 +111,11 @@ def test_organisation_country_is_an_iso_code():
         organisation_create(kind="municipality", name_en="Ghadames", country="Libya")
     assert "country" in raised.value.message_dict
     assert organisation_create(kind="municipality", name_en="Ghadames", country="ly").country == "LY"
+
+
+def test_a_broken_check_constraint_names_its_field():
+    with pytest.raises(ValidationError) as raised:
+        services.programme_create(
+            code="Y", name_en="Y", start_date=datetime.date(2025, 1, 1), end_date=datetime.date(2024, 6, 1)
+        )
+    assert raised.value.message_dict["end_date"] == ["The end date must not be before the start date."]
