@@ -21,7 +21,7 @@ import yaml
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.management import call_command, get_commands
+from django.core.management import call_command, get_commands, load_command_class
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import translation
@@ -560,6 +560,22 @@ class Command(BaseCommand):
         )
         parser.add_argument("--skip-rollups", action="store_true", help="Do not run recompute_rollups after seeding.")
 
+    def recompute_rollups(self, verbosity: int) -> None:
+        """Fill the rollups now, so the demo shows numbers even when no worker runs. The command
+        comes with the rollup engine; before it exists the seed simply skips this step."""
+        commands = get_commands()
+        if "recompute_rollups" not in commands:
+            if verbosity:
+                self.stdout.write("No recompute_rollups command yet: rollups not computed.")
+            return
+        options: dict[str, Any] = {"verbosity": verbosity, "stdout": self.stdout, "stderr": self.stderr}
+        parser = load_command_class(commands["recompute_rollups"], "recompute_rollups").create_parser(
+            "manage.py", "recompute_rollups"
+        )
+        if "no_progress" in {action.dest for action in parser._actions}:
+            options["no_progress"] = True
+        call_command("recompute_rollups", **options)
+
     def handle(self, *args, **options):
         seeder = Seeder(options["seed_dir"] or default_seed_dir())
         with translation.override("en"), transaction.atomic():
@@ -570,8 +586,8 @@ class Command(BaseCommand):
             updated = ", ".join(f"{n} {label}" for label, n in sorted(seeder.updated.items()) if n) or "nothing"
             self.stdout.write(f"Created: {created}.")
             self.stdout.write(f"Updated: {updated}.")
-        if not options["skip_rollups"] and "recompute_rollups" in get_commands():
-            call_command("recompute_rollups", verbosity=verbosity, stdout=self.stdout, stderr=self.stderr)
+        if not options["skip_rollups"]:
+            self.recompute_rollups(verbosity)
         if verbosity:
             self.stdout.write(self.style.SUCCESS("Demo data loaded. Demo logins (DEMO ONLY, public passwords):"))
             width = max(len(username) for username, _, _ in seeder.logins) if seeder.logins else 0
