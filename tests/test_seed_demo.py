@@ -8,11 +8,13 @@ the other test modules see an empty database.
 import io
 import itertools
 import re
+import shutil
 
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.db.models import Count
 from modeltranslation.translator import translator
@@ -244,3 +246,40 @@ def test_overlaps_have_something_to_show(demo):
             if donors_differ and dates_overlap:
                 overlaps.append((municipality_id, theme_id))
     assert len(overlaps) >= 2
+
+
+def test_without_the_rollup_command_the_seed_still_runs(demo, monkeypatch):
+    from twinning.management.commands import seed_demo
+
+    monkeypatch.setattr(seed_demo, "get_commands", lambda: {})
+    output = seed()
+    assert "No recompute_rollups command yet" in output
+    assert "ministry_approver" in output
+
+
+def test_a_bad_period_in_the_files_is_rejected_by_the_services_and_writes_nothing(demo, tmp_path):
+    seed_dir = tmp_path / "seeds"
+    shutil.copytree(settings.BASE_DIR / "seeds", seed_dir)
+    results = seed_dir / "07_results.yaml"
+    text = results.read_text(encoding="utf-8")
+    results.write_text(text.replace("taq_quarters: &taq_q [2024-10-01,", "taq_quarters: &taq_q [2024-11-01,"))
+    (seed_dir / "03_themes.yaml").write_text(
+        (seed_dir / "03_themes.yaml").read_text(encoding="utf-8").replace("code: urban-planning", "code: urban-plans"),
+        encoding="utf-8",
+    )
+    before = row_counts()
+    with pytest.raises(CommandError, match="not a quarterly period"):
+        seed(seed_dir=seed_dir, skip_rollups=True)
+    assert row_counts() == before
+    assert not Theme.objects.filter(code="urban-plans").exists()
+
+
+def test_sdg_codes_with_numbered_and_lettered_targets_of_one_goal(demo):
+    """Regression: sorting 11.5 and 11.b compared an int with a str (TypeError, a 500)."""
+    from indicators import services
+
+    assert NationalTarget.objects.get(code="NT-06").sdg_targets == ["11.5", "11.b", "13.1"]
+    target = services.national_target_create(
+        code="NT-SDG", title_en="Mixed codes", sdg_targets=["11.b", "11.10", "11.3", "11.a"]
+    )
+    assert target.sdg_targets == ["11.3", "11.10", "11.a", "11.b"]

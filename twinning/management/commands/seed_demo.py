@@ -68,6 +68,16 @@ def decimal_or_none(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
+def sdg_codes(entry: dict[str, Any]) -> list[str]:
+    """The entry's SDG target codes in the order the services store them, so that comparing them
+    with the stored ones tells whether they changed. Invalid codes are left for the services to
+    reject with their message."""
+    codes = [str(code).strip() for code in entry.get("sdg_targets") or []]
+    if all(indicator_services.SDG_TARGET_PATTERN.match(code) for code in codes):
+        return sorted(set(codes), key=indicator_services.sdg_target_sort_key)
+    return codes
+
+
 def naive_period_end(start: datetime.date, frequency: str) -> datetime.date:
     """The day before start + the frequency's months. Whether start..end is a valid period of the
     programme's fiscal year is for the services to say."""
@@ -248,18 +258,14 @@ class Seeder:
                     **translated(entry, "title", "description"),
                     "owner": self.organisation(entry.get("owner")),
                     "deadline": entry.get("deadline"),
+                    "sdg_targets": sdg_codes(entry),
                 }
-                sdg_targets = [str(code) for code in entry.get("sdg_targets", [])]
-                existing = NationalTarget.objects.filter(code=code).first()
-                if existing is not None and existing.sdg_targets != sorted(sdg_targets, key=_sdg_sort_key):
-                    self.updated["national targets"] += 1
                 self.national_targets[code] = self.upsert(
                     "national targets",
-                    existing,
+                    NationalTarget.objects.filter(code=code).first(),
                     indicator_services.national_target_create,
                     lambda obj, **changes: indicator_services.national_target_update(national_target=obj, **changes),
                     fields,
-                    sdg_targets=sdg_targets,
                 )
 
     def seed_funder_goals(self, data: dict[str, Any]) -> None:
@@ -271,15 +277,18 @@ class Seeder:
                 parent = None
                 if entry.get("parent"):
                     parent = self.ref(self.funder_goals, f"{entry['donor']}/{entry['parent']}", "funder goal")
-                fields = {"code": code, **translated(entry, "title", "description"), "parent": parent}
-                existing = FunderGoal.objects.filter(donor=donor, code=code).first()
+                fields = {
+                    "code": code,
+                    **translated(entry, "title", "description"),
+                    "parent": parent,
+                    "sdg_targets": sdg_codes(entry),
+                }
                 self.funder_goals[key] = self.upsert(
                     "funder goals",
-                    existing,
+                    FunderGoal.objects.filter(donor=donor, code=code).first(),
                     partial(indicator_services.funder_goal_create, donor=donor),
                     lambda obj, **changes: indicator_services.funder_goal_update(funder_goal=obj, **changes),
                     fields,
-                    sdg_targets=[str(code) for code in entry.get("sdg_targets", [])],
                 )
 
     def seed_programmes(self, data: dict[str, Any]) -> None:
@@ -545,10 +554,6 @@ class Seeder:
             not in existing
         ]
         return [row for row, _ in kept], [label for _, label in kept]
-
-
-def _sdg_sort_key(code: str) -> list:
-    return [int(part) if part.isdigit() else part for part in code.split(".")]
 
 
 class Command(BaseCommand):
