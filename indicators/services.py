@@ -758,7 +758,13 @@ def _clean_sdg_targets(sdg_targets: Iterable[str]) -> list[str]:
                 % {"codes": ", ".join(wrong)}
             }
         )
-    return sorted(set(codes), key=lambda c: [int(p) if p.isdigit() else p for p in c.split(".")])
+    return sorted(set(codes), key=sdg_target_sort_key)
+
+
+def sdg_target_sort_key(code: str) -> tuple[int, bool, int | str]:
+    """11.3 before 11.10 before 11.a: numbered targets first, then lettered ones (never int < str)."""
+    goal, target = code.split(".")
+    return int(goal), not target.isdigit(), int(target) if target.isdigit() else target
 
 
 @transaction.atomic
