@@ -5,6 +5,18 @@ from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("ministry/", views.ministry_dashboard, name="ministry_dashboard"),
+    path("donor/", views.donor_dashboard, name="donor_dashboard"),
+    path("programmes/", views.programme_list, name="programme_list"),
+    path("programmes/<int:pk>/", views.programme_detail, name="programme_detail"),
+    path("municipalities/", views.municipality_list, name="municipality_list"),
+    path("municipalities/<int:pk>/", views.municipality_detail, name="municipality_detail"),
+    path("activities/", views.activity_list, name="activity_list"),
+    path("activities/new/", views.activity_create_view, name="activity_create"),
+    path("results/enter/", views.result_entry, name="result_entry"),
+    path("results/approvals/", views.approval_queue, name="approval_queue"),
+    path("results/<int:pk>/history/", views.result_history, name="result_history"),
+    path("results/spreadsheet/", views.spreadsheet, name="spreadsheet"),
 ]

@@ -1,8 +1,451 @@
-from django.shortcuts import render
+"""The pages. Each view reads through `web.selectors` (scoped by `projects.access`) and writes
+through the services, so the pages follow the same rules as the API."""
 
-from projects.models import Programme
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _t
+from django.views.decorators.http import require_http_methods
+
+from indicators import periods
+from indicators.models import Result
+from indicators.services import StaleVersion, result_approve, result_return
+from partners.models import Membership, Organisation
+from projects.access import access_for
+from projects.models import Activity, Twinning, Workstream
+from projects.services import activity_create
+
+from . import dashboards, selectors, spreadsheets
+from .forms import ActivityForm, UploadForm
+from .results import Grid, error_messages
 
 
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _date(value) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
+
+
+# Home: each role lands on its own page ------------------------------------------------------
+
+
+@login_required
 def home(request):
-    programmes = Programme.objects.prefetch_related("twinnings__municipalities").order_by("code")
-    return render(request, "web/home.html", {"programmes": programmes})
+    access = access_for(request.user)
+    if access.sees_everything:
+        return redirect("ministry_dashboard")
+    if access.donor_ids:
+        return redirect("donor_dashboard")
+    municipalities = access.municipality_ids
+    if municipalities and not access.organisation_ids(Organisation.Kind.IMPLEMENTER):
+        return redirect("municipality_detail", pk=min(municipalities))
+    return redirect("programme_list")
+
+
+# Dashboards ---------------------------------------------------------------------------------
+
+
+@login_required
+def ministry_dashboard(request):
+    access = access_for(request.user)
+    if not access.sees_everything:
+        raise PermissionDenied
+    return render(request, "web/ministry_dashboard.html", dashboards.ministry_context())
+
+
+@login_required
+def donor_dashboard(request):
+    access = access_for(request.user)
+    donors = Organisation.objects.filter(kind=Organisation.Kind.DONOR).order_by("name")
+    if not access.sees_everything:
+        donors = donors.filter(pk__in=access.donor_ids)
+    donors = list(donors)
+    if not donors:
+        raise PermissionDenied
+    donor_id = _int(request.GET.get("donor"))
+    donor = next((d for d in donors if d.pk == donor_id), None) if donor_id else donors[0]
+    if donor is None:
+        raise Http404
+    context = dashboards.donor_context(access, donor, programme_id=_int(request.GET.get("programme")))
+    context["donors"] = donors
+    return render(request, "web/donor_dashboard.html", context)
+
+
+# Programmes ---------------------------------------------------------------------------------
+
+
+@login_required
+def programme_list(request):
+    access = access_for(request.user)
+    programmes = selectors.visible_programmes(access)
+    return render(request, "web/programme_list.html", {"programmes": programmes})
+
+
+@login_required
+def programme_detail(request, pk: int):
+    access = access_for(request.user)
+    programme = selectors.programme_for_page(access, pk)
+    indicators = selectors.programme_indicators(programme)
+    context = {
+        "programme": programme,
+        "twinnings": selectors.programme_twinnings(programme),
+        "workstreams": selectors.programme_workstreams(programme),
+        "activities": selectors.recent_activities(Activity.objects.filter(workstream__programme=programme)),
+        "indicators": indicators,
+        "can_edit": access.can_edit_programme(programme),
+    }
+    context.update(dashboards.iptt_context(programme, indicators))
+    return render(request, "web/programme_detail.html", context)
+
+
+# Municipalities -----------------------------------------------------------------------------
+
+
+@login_required
+def municipality_list(request):
+    access = access_for(request.user)
+    municipalities = list(selectors.municipalities_for(access))
+    return render(request, "web/municipality_list.html", {"municipalities": municipalities})
+
+
+@login_required
+def municipality_detail(request, pk: int):
+    access = access_for(request.user)
+    municipality = get_object_or_404(Organisation, pk=pk, kind=Organisation.Kind.MUNICIPALITY)
+    programmes = selectors.municipality_programmes(access, municipality)
+    if not programmes and not access.sees_everything:
+        raise Http404
+    activities = selectors.recent_activities(
+        access.scoped(Activity.objects.filter(municipality=municipality), "workstream__programme")
+    )
+    context = {
+        "municipality": municipality,
+        "programmes": programmes,
+        "workstreams": selectors.municipality_workstreams(access, municipality),
+        "activities": activities,
+        "can_enter": any(access.can_enter_result(p.pk, municipality.pk) for p in programmes),
+    }
+    context.update(dashboards.municipality_results_context(access, municipality, programmes))
+    return render(request, "web/municipality_detail.html", context)
+
+
+# Activities ---------------------------------------------------------------------------------
+
+
+def _activity_rights(access):
+    """Workstreams in which the user may log activities, and the municipalities they may name."""
+    workstreams = Workstream.objects.select_related("programme").order_by("programme__code", "name")
+    if access.is_superuser:
+        return workstreams, Organisation.objects.filter(kind=Organisation.Kind.MUNICIPALITY).order_by("name")
+    programmes = set(access.implemented_programme_ids(Membership.Role.EDITOR))
+    municipalities = access.organisation_ids(Organisation.Kind.MUNICIPALITY, Membership.Role.EDITOR)
+    allowed = Q(programme_id__in=programmes)
+    if municipalities:
+        allowed |= Q(municipalities__in=municipalities) & access.programme_filter("programme")
+    workstreams = workstreams.filter(allowed).distinct()
+    if programmes:
+        names = Organisation.objects.filter(
+            Q(pk__in=municipalities)
+            | Q(twinnings__programme_id__in=programmes)
+            | Q(workstreams__programme_id__in=programmes),
+            kind=Organisation.Kind.MUNICIPALITY,
+        ).distinct()
+    else:
+        names = Organisation.objects.filter(pk__in=municipalities)
+    return workstreams, names.order_by("name")
+
+
+@login_required
+def activity_list(request):
+    access = access_for(request.user)
+    activities = access.scoped(Activity.objects.all(), "workstream__programme")
+    twinning_id, workstream_id = _int(request.GET.get("twinning")), _int(request.GET.get("workstream"))
+    programme_id = _int(request.GET.get("programme"))
+    if twinning_id:
+        activities = activities.filter(workstream__twinning_id=twinning_id)
+    if workstream_id:
+        activities = activities.filter(workstream_id=workstream_id)
+    if programme_id:
+        activities = activities.filter(workstream__programme_id=programme_id)
+    activities = activities.select_related(
+        "workstream__programme", "workstream__twinning", "workstream__theme", "municipality"
+    ).order_by("workstream__programme__code", "workstream__twinning__name", "workstream__name", "-start_date")
+    page = Paginator(activities, 50).get_page(request.GET.get("page"))
+    twinnings = access.scoped(Twinning.objects.select_related("programme"), "programme").order_by(
+        "programme__code", "name"
+    )
+    workstreams = access.scoped(Workstream.objects.select_related("programme"), "programme").order_by(
+        "programme__code", "name"
+    )
+    workstream_choices, _names = _activity_rights(access)
+    query = {k: v for k, v in request.GET.items() if k != "page"}
+    return render(
+        request,
+        "web/activity_list.html",
+        {
+            "page": page,
+            "twinnings": twinnings,
+            "workstreams": workstreams,
+            "twinning_id": twinning_id,
+            "workstream_id": workstream_id,
+            "can_log": workstream_choices.exists(),
+            "query": urlencode(query),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def activity_create_view(request):
+    access = access_for(request.user)
+    workstreams, municipalities = _activity_rights(access)
+    if not workstreams.exists():
+        raise PermissionDenied
+    initial = {"workstream": _int(request.GET.get("workstream"))}
+    form = ActivityForm(request.POST or None, workstreams=workstreams, municipalities=municipalities, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        workstream = data.pop("workstream")
+        try:
+            activity = activity_create(workstream=workstream, **data)
+        except ValidationError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(request, _t("The activity “%(title)s” was logged.") % {"title": activity.title})
+            return redirect(f"{reverse('activity_list')}?workstream={workstream.pk}")
+    return render(request, "web/activity_form.html", {"form": form})
+
+
+# Result entry -------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def result_entry(request):
+    access = access_for(request.user)
+    params = request.POST if request.method == "POST" else request.GET
+    indicators = selectors.entry_indicators(access)
+    if not indicators:
+        raise PermissionDenied
+    indicator_id = _int(params.get("indicator"))
+    indicator = next((i for i in indicators if i.pk == indicator_id), None)
+    context = {"indicators": indicators, "indicator": indicator}
+    if indicator is None:
+        context["municipalities"] = selectors.entry_municipalities(access, None)
+        return render(request, "web/result_entry.html", context)
+    municipalities = selectors.entry_municipalities(access, indicator.programme_id)
+    context["municipalities"] = municipalities
+    municipality_id = _int(params.get("municipality"))
+    municipality = next((m for m in municipalities if m.pk == municipality_id), None)
+    if municipality is None and len(municipalities) == 1:
+        municipality = municipalities[0]
+    context["municipality"] = municipality
+    all_periods = selectors.indicator_periods(indicator)
+    context["periods"] = all_periods
+    start = _date(params.get("period"))
+    if start is None:
+        period = selectors.default_period(indicator, timezone.localdate())
+    else:
+        period = periods.period_containing(start, indicator.frequency, indicator.programme.fiscal_year_start_month)
+        if period[0] != start:
+            raise Http404
+    context["period"] = period
+    if municipality is None:
+        return render(request, "web/result_entry.html", context)
+    grid = Grid(
+        indicator=indicator,
+        municipality=municipality,
+        period_start=period[0],
+        period_end=period[1],
+        options=selectors.disaggregation_options(indicator),
+    )
+    context["grid"] = grid
+    if request.method == "POST":
+        submit = request.POST.get("action") == "submit"
+        grid.bind(request.POST)
+        if grid.save(user=request.user, submit=submit):
+            if submit:
+                messages.success(request, _t("The results were saved and submitted for approval."))
+            else:
+                messages.success(request, _t("The results were saved as drafts."))
+            for warning in grid.warnings():
+                messages.warning(request, warning)
+            query = urlencode({"indicator": indicator.pk, "municipality": municipality.pk, "period": period[0]})
+            return redirect(f"{reverse('result_entry')}?{query}")
+        context["save_failed"] = True
+    context["warnings"] = grid.warnings()
+    return render(request, "web/result_entry.html", context, status=400 if request.method == "POST" else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def approval_queue(request):
+    access = access_for(request.user)
+    if selectors.approvable_filter(access) is None:
+        raise PermissionDenied
+    failed_key, failed_errors, failed_comment = None, [], ""
+    if request.method == "POST":
+        outcome = _review(request, access)
+        if outcome is None:
+            return redirect("approval_queue")
+        failed_key, failed_errors, failed_comment = outcome
+    groups, truncated = selectors.approval_queue(access)
+    return render(
+        request,
+        "web/approval_queue.html",
+        {
+            "groups": groups,
+            "truncated": truncated,
+            "failed_key": failed_key,
+            "failed_errors": failed_errors,
+            "failed_comment": failed_comment,
+        },
+        status=400 if failed_key else 200,
+    )
+
+
+def _review(request, access):
+    """Approve or return one group of results, all or nothing. None on success, else the group
+    key, the messages and the comment as typed."""
+    key = request.POST.get("group", "")
+    comment = request.POST.get("comment", "")
+    action = request.POST.get("action")
+    tokens = []
+    for token in request.POST.get("results", "").split(","):
+        pk, _sep, version = token.partition(":")
+        if _int(pk) is not None:
+            tokens.append((int(pk), _int(version)))
+    approvable = selectors.approvable_filter(access)
+    results = {
+        r.pk: r
+        for r in Result.objects.filter(pk__in=[pk for pk, _v in tokens])
+        .filter(access.result_filter())
+        .filter(approvable)
+        .select_related("indicator")
+    }
+    if action not in ("approve", "return") or not tokens or len(results) != len(tokens):
+        return key, [_t("These results are no longer waiting for you; reload the queue.")], comment
+    try:
+        with transaction.atomic():
+            for pk, version in tokens:
+                if action == "approve":
+                    result_approve(result=results[pk], user=request.user, expected_version=version)
+                else:
+                    result_return(result=results[pk], user=request.user, comment=comment, expected_version=version)
+    except StaleVersion as error:
+        return key, [str(error)], comment
+    except ValidationError as error:
+        found = error_messages(error)
+        return key, [m for msgs in found.values() for m in msgs], comment
+    if action == "approve":
+        messages.success(request, _t("%(count)s results approved.") % {"count": len(tokens)})
+    else:
+        messages.success(request, _t("%(count)s results returned to the editor.") % {"count": len(tokens)})
+    return None
+
+
+@login_required
+def result_history(request, pk: int):
+    access = access_for(request.user)
+    result = get_object_or_404(
+        selectors.visible_results(access).select_related("indicator__programme", "municipality"), pk=pk
+    )
+    records = list(result.history.select_related("history_user").order_by("history_date", "history_id"))
+    rows = []
+    previous = None
+    tracked = ["value", "numerator", "denominator", "status", "comment", "evidence_url"]
+    for record in records:
+        changes = []
+        if previous is not None:
+            delta = record.diff_against(previous, included_fields=tracked)
+            changes = [(c.field, c.old, c.new) for c in delta.changes]
+        rows.append({"record": record, "changes": changes})
+        previous = record
+    rows.reverse()
+    field_labels = {name: Result._meta.get_field(name).verbose_name for name in tracked}
+    return render(
+        request,
+        "web/result_history.html",
+        {"result": result, "rows": rows, "field_labels": field_labels},
+    )
+
+
+# Offline spreadsheet ------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def spreadsheet(request):
+    access = access_for(request.user)
+    indicators = selectors.entry_indicators(access)
+    if not indicators:
+        raise PermissionDenied
+    programmes = sorted({i.programme for i in indicators}, key=lambda p: p.code)
+    params = request.POST if request.method == "POST" else request.GET
+    programme = next((p for p in programmes if p.pk == _int(params.get("programme"))), None)
+    if programme is None and len(programmes) == 1:
+        programme = programmes[0]
+    context = {"programmes": programmes, "programme": programme}
+    municipalities = selectors.entry_municipalities(access, programme.pk) if programme else []
+    context["municipalities"] = municipalities
+    municipality = next((m for m in municipalities if m.pk == _int(params.get("municipality"))), None)
+    if municipality is None and len(municipalities) == 1:
+        municipality = municipalities[0]
+    context["municipality"] = municipality
+    on = _date(params.get("on")) or timezone.localdate()
+    context["on"] = on
+    form = UploadForm(request.POST or None, request.FILES or None)
+    context["form"] = form
+    if request.method == "GET" and request.GET.get("download") and programme and municipality:
+        content = spreadsheets.build_workbook(
+            programme=programme, municipality=municipality, on=on, language=request.LANGUAGE_CODE
+        )
+        response = HttpResponse(
+            content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        filename = f"results-{programme.code}-{municipality.pk}-{on.isoformat()}.xlsx"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                outcome = spreadsheets.import_workbook(
+                    upload=form.cleaned_data["file"],
+                    access=access,
+                    user=request.user,
+                    status=form.cleaned_data["status"],
+                )
+            except spreadsheets.WorkbookErrors as errors:
+                context["import_errors"] = errors.errors
+            else:
+                messages.success(
+                    request,
+                    _t("%(created)s results created, %(updated)s updated, %(submitted)s submitted.") % outcome,
+                )
+                query = urlencode(
+                    {
+                        "programme": programme.pk if programme else "",
+                        "municipality": municipality.pk if municipality else "",
+                    }
+                )
+                return redirect(f"{reverse('spreadsheet')}?{query}")
+        return render(request, "web/spreadsheet.html", context, status=400)
+    return render(request, "web/spreadsheet.html", context)

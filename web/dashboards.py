@@ -1,0 +1,356 @@
+"""What the dashboards, the programme page (IPTT) and the municipality page show. Numbers come
+from stored rollups and the alignment report over them (`indicators.alignment`); nothing here
+recomputes a rollup. Every function runs a fixed number of queries."""
+
+import hashlib
+from collections import defaultdict
+from decimal import Decimal
+
+from django.core.cache import cache
+from django.db.models import Count, Q
+from django.utils.formats import date_format
+from django.utils.translation import get_language_bidi
+
+from indicators.alignment import compute_alignment, report_as_dict, stored_global_report
+from indicators.models import FunderGoal, Indicator, NationalTarget, Result, Rollup
+from indicators.rollup_queue import latest_computed_at, pending_indicator_ids, rollup_version
+from partners.models import Organisation
+from projects.access import Access
+from projects.models import Activity, Programme, Theme, Twinning, Workstream
+
+from .charts import target_actual_chart
+
+BELOW = Decimal(85)
+
+
+def progress_status(progress: Decimal | None) -> str:
+    """Colour of an aligned progress (π is capped at 100, so there is no 'above')."""
+    if progress is None:
+        return "no_data"
+    return "below" if progress < BELOW else "on_track"
+
+
+def freshness_for(indicator_ids) -> dict:
+    ids = list(indicator_ids)
+    return {"computed_at": latest_computed_at(ids), "pending": bool(pending_indicator_ids(ids))}
+
+
+def period_label(start, end) -> str:
+    if start is None:
+        return ""
+    return f"{date_format(start, 'M Y')} – {date_format(end, 'M Y')}"
+
+
+# IPTT (programme page) ----------------------------------------------------------------------
+
+
+def iptt_rows(indicators: list[Indicator], scope: str, scope_id: int) -> tuple[list, list]:
+    """One row per indicator: baseline, each period's target/actual/percent/status, and the life
+    of programme; from the stored total rollups of one scope (one query)."""
+    rollups = Rollup.objects.filter(
+        indicator__in=[i.pk for i in indicators], scope=scope, scope_id=scope_id, disaggregation_category=""
+    ).order_by("indicator_id", "period_start")
+    by_indicator: dict[int, dict] = defaultdict(dict)
+    all_periods = set()
+    for rollup in rollups:
+        key = (rollup.period_start, rollup.period_end) if rollup.period_start else None
+        by_indicator[rollup.indicator_id][key] = rollup
+        if key:
+            all_periods.add(key)
+    columns = sorted(all_periods)
+    rows = []
+    for indicator in indicators:
+        cells = by_indicator.get(indicator.pk, {})
+        rows.append(
+            {
+                "indicator": indicator,
+                "periods": [cells.get(period) for period in columns],
+                "lop": cells.get(None),
+            }
+        )
+    return [{"start": s, "end": e, "label": period_label(s, e)} for s, e in columns], rows
+
+
+def iptt_context(programme: Programme, indicators: list[Indicator]) -> dict:
+    columns, rows = iptt_rows(indicators, Rollup.Scope.PROGRAMME, programme.pk)
+    return {"iptt_columns": columns, "iptt_rows": rows, "freshness": freshness_for(i.pk for i in indicators)}
+
+
+# Municipality page --------------------------------------------------------------------------
+
+
+def municipality_results_context(access: Access, municipality: Organisation, programmes: list[Programme]) -> dict:
+    programme_ids = [p.pk for p in programmes]
+    indicators = list(
+        Indicator.objects.filter(programme_id__in=programme_ids)
+        .select_related("programme")
+        .order_by("programme__code", "code")
+    )
+    lop = {
+        r.indicator_id: r
+        for r in Rollup.objects.filter(
+            indicator__in=[i.pk for i in indicators],
+            scope=Rollup.Scope.MUNICIPALITY,
+            scope_id=municipality.pk,
+            period_start__isnull=True,
+            disaggregation_category="",
+        ).filter(access.rollup_filter())
+    }
+    recent = list(
+        Result.objects.filter(access.result_filter(), municipality=municipality, disaggregation_category="")
+        .select_related("indicator__programme")
+        .order_by("-period_start", "indicator__code")[:30]
+    )
+    return {
+        "indicator_rows": [{"indicator": i, "lop": lop.get(i.pk)} for i in indicators],
+        "recent_results": recent,
+        "freshness": freshness_for(i.pk for i in indicators),
+    }
+
+
+# Ministry dashboard -------------------------------------------------------------------------
+
+
+def _names(model, ids) -> dict:
+    return {obj.pk: obj for obj in model.objects.filter(pk__in=set(ids))}
+
+
+def ministry_context() -> dict:
+    report = stored_global_report()
+    national = report["national_targets"]
+    goals_rows = report["funder_goals"]
+    programme_ids, donor_ids, municipality_ids = set(), set(), set()
+    for row in national:
+        programme_ids.update(row["programmes"])
+        donor_ids.update(row["donors"])
+    for overlap in report["overlaps"]:
+        programme_ids.update(overlap["programmes"])
+        donor_ids.update(overlap["donors"])
+        municipality_ids.add(overlap["municipality"])
+    programmes = _names(Programme, programme_ids)
+    organisations = _names(Organisation, donor_ids | municipality_ids)
+    targets = {t.pk: t for t in NationalTarget.objects.all()}
+    goal_ids = {row["id"] for row in goals_rows} | set(report["gaps"]["funder_goals"])
+    goal_ids |= {cell["funder_goal"] for cell in report["matrix"]}
+    goals = {g.pk: g for g in FunderGoal.objects.filter(pk__in=goal_ids).select_related("donor")}
+    themes = _names(Theme, {o["theme"] for o in report["overlaps"]})
+
+    national_rows = []
+    for row in national:
+        target = targets.get(row["id"])
+        if target is None:
+            continue
+        national_rows.append(
+            {
+                "target": target,
+                "progress": row["progress"],
+                "status": progress_status(row["progress"]),
+                "indicator_count": len(row["indicators"]),
+                "not_measurable": len(row["not_measurable"]),
+                "programmes": [programmes[i] for i in row["programmes"] if i in programmes],
+                "donors": [organisations[i] for i in row["donors"] if i in organisations],
+            }
+        )
+    listed = {r["target"].pk for r in national_rows}
+    national_rows += [
+        {
+            "target": t,
+            "progress": None,
+            "status": "no_data",
+            "indicator_count": 0,
+            "not_measurable": 0,
+            "programmes": [],
+            "donors": [],
+        }
+        for pk, t in sorted(targets.items(), key=lambda item: item[1].code)
+        if pk not in listed
+    ]
+    national_rows.sort(key=lambda r: r["target"].code)
+
+    matrix_goals = sorted(
+        {cell["funder_goal"] for cell in report["matrix"]},
+        key=lambda pk: (goals[pk].donor.name, goals[pk].code) if pk in goals else ("", ""),
+    )
+    matrix_targets = sorted(
+        {cell["national_target"] for cell in report["matrix"]}, key=lambda pk: targets[pk].code if pk in targets else ""
+    )
+    cells = {(c["national_target"], c["funder_goal"]): c for c in report["matrix"]}
+    matrix = {
+        "goals": [goals[pk] for pk in matrix_goals if pk in goals],
+        "rows": [
+            {
+                "target": targets[t],
+                "cells": [
+                    {"cell": cells.get((t, g)), "status": progress_status((cells.get((t, g)) or {}).get("progress"))}
+                    for g in matrix_goals
+                    if g in goals
+                ],
+            }
+            for t in matrix_targets
+            if t in targets
+        ],
+    }
+    overlaps = [
+        {
+            "municipality": organisations.get(o["municipality"]),
+            "theme": themes.get(o["theme"]),
+            "programmes": [programmes[i] for i in o["programmes"] if i in programmes],
+            "donors": [organisations[i] for i in o["donors"] if i in organisations],
+        }
+        for o in report["overlaps"]
+    ]
+    return {
+        "national_rows": national_rows,
+        "gap_targets": [targets[i] for i in report["gaps"]["national_targets"] if i in targets],
+        "gap_goals": [goals[i] for i in report["gaps"]["funder_goals"] if i in goals],
+        "overlaps": overlaps,
+        "matrix": matrix,
+        "municipality_overview": municipality_overview(),
+        "freshness": {"computed_at": report["computed_at"], "pending": report["pending"]},
+    }
+
+
+def municipality_overview() -> list[dict]:
+    """Every municipality taking part in some programme: programmes, activities, results waiting
+    and approved, and its indicators by status (municipality life-of-programme rollups)."""
+    municipalities = list(
+        Organisation.objects.filter(kind=Organisation.Kind.MUNICIPALITY)
+        .filter(Q(twinnings__isnull=False) | Q(workstreams__isnull=False))
+        .distinct()
+        .order_by("country", "name")
+    )
+    ids = [m.pk for m in municipalities]
+    programmes: dict[int, set[int]] = defaultdict(set)
+    for model, path in ((Twinning, "twinning"), (Workstream, "workstream")):
+        for organisation_id, programme_id in model.municipalities.through.objects.filter(
+            organisation_id__in=ids
+        ).values_list("organisation_id", f"{path}__programme_id"):
+            programmes[organisation_id].add(programme_id)
+    activities = dict(
+        Activity.objects.filter(municipality_id__in=ids)
+        .values("municipality_id")
+        .annotate(n=Count("id"))
+        .values_list("municipality_id", "n")
+    )
+    results: dict[int, dict[str, int]] = defaultdict(dict)
+    for municipality_id, status, n in (
+        Result.objects.filter(municipality_id__in=ids, disaggregation_category="")
+        .values("municipality_id", "status")
+        .annotate(n=Count("id"))
+        .values_list("municipality_id", "status", "n")
+    ):
+        results[municipality_id][status] = n
+    statuses: dict[int, dict[str, int]] = defaultdict(dict)
+    for scope_id, status, n in (
+        Rollup.objects.filter(
+            scope=Rollup.Scope.MUNICIPALITY, scope_id__in=ids, period_start__isnull=True, disaggregation_category=""
+        )
+        .values("scope_id", "status")
+        .annotate(n=Count("id"))
+        .values_list("scope_id", "status", "n")
+    ):
+        statuses[scope_id][status] = n
+    return [
+        {
+            "municipality": m,
+            "programmes": len(programmes[m.pk]),
+            "activities": activities.get(m.pk, 0),
+            "submitted": results[m.pk].get(Result.Status.SUBMITTED, 0),
+            "approved": results[m.pk].get(Result.Status.APPROVED, 0),
+            "below": statuses[m.pk].get("below", 0),
+            "on_track": statuses[m.pk].get("on_track", 0),
+            "above": statuses[m.pk].get("above", 0),
+        }
+        for m in municipalities
+    ]
+
+
+# Donor dashboard ----------------------------------------------------------------------------
+
+
+def donor_alignment(programme_ids: list[int]) -> dict:
+    """The §5 report over the donor's visible programmes, cached until a rollup moves."""
+    raw = f"{rollup_version()}:{','.join(map(str, sorted(programme_ids)))}"
+    key = "web:alignment:" + hashlib.sha256(raw.encode()).hexdigest()
+    report = cache.get(key)
+    if report is None:
+        report = report_as_dict(compute_alignment(programme_ids))
+        cache.set(key, report, 300)
+    return report
+
+
+def donor_context(access: Access, donor: Organisation, programme_id: int | None = None) -> dict:
+    programmes = list(
+        access.programmes(Programme.objects.filter(donors=donor).select_related("implementer"))
+        .prefetch_related("donors")
+        .order_by("code")
+    )
+    programme_ids = [p.pk for p in programmes]
+    report = donor_alignment(programme_ids)
+    goal_progress = {row["id"]: row for row in report["funder_goals"]}
+    goals = list(FunderGoal.objects.filter(donor=donor).order_by("code"))
+    children: dict[int | None, list[FunderGoal]] = defaultdict(list)
+    for goal in goals:
+        children[goal.parent_id].append(goal)
+
+    def tree(parent_id):
+        return [
+            {
+                "goal": goal,
+                "progress": (goal_progress.get(goal.pk) or {}).get("progress"),
+                "status": progress_status((goal_progress.get(goal.pk) or {}).get("progress")),
+                "indicator_count": len((goal_progress.get(goal.pk) or {}).get("indicators", [])),
+                "children": tree(goal.pk),
+            }
+            for goal in children.get(parent_id, [])
+        ]
+
+    indicators = list(
+        Indicator.objects.filter(programme_id__in=programme_ids)
+        .select_related("programme")
+        .order_by("programme__code", "code")
+    )
+    lop = {
+        r.indicator_id: r
+        for r in Rollup.objects.filter(
+            indicator_id__in=[i.pk for i in indicators],
+            scope=Rollup.Scope.PROGRAMME,
+            period_start__isnull=True,
+            disaggregation_category="",
+        )
+    }
+    indicator_rows = [{"indicator": i, "lop": lop.get(i.pk)} for i in indicators]
+    status_counts = defaultdict(int)
+    for row in indicator_rows:
+        status_counts[row["lop"].status if row["lop"] else "no_data"] += 1
+
+    charts = donor_charts([i for i in indicators if i.programme_id == (programme_id or (programme_ids or [None])[0])])
+    return {
+        "donor": donor,
+        "programmes": programmes,
+        "chart_programme": next((p for p in programmes if p.pk == programme_id), programmes[0] if programmes else None),
+        "goal_tree": tree(None),
+        "indicator_rows": indicator_rows,
+        "status_counts": dict(status_counts),
+        "charts": charts,
+        "freshness": {"computed_at": report["computed_at"], "pending": report["pending"]},
+    }
+
+
+def donor_charts(indicators: list[Indicator]) -> list[dict]:
+    """Per indicator, target against actual by period at programme scope (one query)."""
+    by_indicator: dict[int, list[Rollup]] = defaultdict(list)
+    for rollup in Rollup.objects.filter(
+        indicator_id__in=[i.pk for i in indicators],
+        scope=Rollup.Scope.PROGRAMME,
+        period_start__isnull=False,
+        disaggregation_category="",
+    ).order_by("indicator_id", "period_start"):
+        by_indicator[rollup.indicator_id].append(rollup)
+    rtl = get_language_bidi()
+    charts = []
+    for indicator in indicators:
+        rollups = by_indicator.get(indicator.pk, [])
+        points = [(period_label(r.period_start, r.period_end), r.target, r.actual, r.status) for r in rollups]
+        charts.append({"indicator": indicator, "chart": target_actual_chart(points, rtl=rtl), "rollups": rollups})
+    return charts

@@ -1,0 +1,91 @@
+"""Forms for the pages. They check the shape of the input (types, required fields); the rules
+live in the services, whose ValidationErrors are attached back to these forms' fields."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from indicators.models import Result
+from partners.models import Organisation
+from projects.models import Activity, Workstream
+
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class ActivityForm(forms.Form):
+    workstream = forms.ModelChoiceField(label=_("Workstream"), queryset=Workstream.objects.none())
+    kind = forms.ChoiceField(label=_("Kind"), choices=Activity.Kind.choices)
+    title_en = forms.CharField(label=_("Title (English)"), max_length=300)
+    title_ar = forms.CharField(label=_("Title (Arabic)"), max_length=300, required=False)
+    start_date = forms.DateField(label=_("Start date"), widget=DateInput())
+    end_date = forms.DateField(label=_("End date"), widget=DateInput())
+    municipality = forms.ModelChoiceField(label=_("Municipality"), queryset=Organisation.objects.none(), required=False)
+    status = forms.ChoiceField(label=_("Status"), choices=Activity.Status.choices, initial=Activity.Status.DONE)
+    participants_female = forms.IntegerField(label=_("Female participants"), min_value=0, initial=0)
+    participants_male = forms.IntegerField(label=_("Male participants"), min_value=0, initial=0)
+    participants_youth = forms.IntegerField(
+        label=_("Young participants"), min_value=0, initial=0, help_text=_("Of all participants, how many are young.")
+    )
+    participants_with_disability = forms.IntegerField(
+        label=_("Participants with a disability"),
+        min_value=0,
+        initial=0,
+        help_text=_("Of all participants, how many have a disability."),
+    )
+    lessons_learned_en = forms.CharField(label=_("Lessons learned (English)"), widget=forms.Textarea, required=False)
+    lessons_learned_ar = forms.CharField(label=_("Lessons learned (Arabic)"), widget=forms.Textarea, required=False)
+
+    def __init__(self, *args, workstreams, municipalities, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["workstream"].queryset = workstreams
+        self.fields["workstream"].label_from_instance = lambda w: f"{w.programme.code} · {w.name}"
+        self.fields["municipality"].queryset = municipalities
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start_date"), cleaned.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", _("The end date must not be before the start date."))
+        return cleaned
+
+    def add_service_error(self, error: ValidationError) -> None:
+        if hasattr(error, "error_dict"):
+            for name, messages in error.message_dict.items():
+                target = name if name in self.fields else None
+                if name == "title":
+                    target = "title_en"
+                if name == "lessons_learned":
+                    target = "lessons_learned_en"
+                for message in messages:
+                    self.add_error(target, message)
+        else:
+            for message in error.messages:
+                self.add_error(None, message)
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("Filled-in spreadsheet (.xlsx)"),
+        help_text=_("At most 2 MB. Use the spreadsheet downloaded from this page."),
+    )
+    status = forms.ChoiceField(
+        label=_("Save the results as"),
+        choices=[(Result.Status.DRAFT, _("Drafts")), (Result.Status.SUBMITTED, _("Submitted for approval"))],
+        initial=Result.Status.DRAFT,
+        widget=forms.RadioSelect,
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise ValidationError(_("The file is larger than 2 MB."))
+        if not upload.name.lower().endswith(".xlsx"):
+            raise ValidationError(_("Upload an Excel workbook (.xlsx)."))
+        return upload

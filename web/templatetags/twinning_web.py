@@ -1,0 +1,118 @@
+"""Template helpers for the pages: navigation by role, numbers, progress bars, status badges."""
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django import template
+from django.urls import reverse
+from django.utils.formats import number_format
+from django.utils.translation import gettext_lazy as _
+
+from partners.models import Membership, Organisation
+from projects.access import access_for
+
+register = template.Library()
+
+STATUS_LABELS = {
+    "no_data": _("No data"),
+    "no_target": _("No target"),
+    "below": _("Below target"),
+    "on_track": _("On track"),
+    "above": _("Above target"),
+    "draft": _("Draft"),
+    "submitted": _("Submitted"),
+    "approved": _("Approved"),
+    "returned": _("Returned"),
+}
+
+
+@register.simple_tag(takes_context=True)
+def nav_items(context):
+    """The main navigation for the signed-in user: only the pages their roles open."""
+    request = context.get("request")
+    if request is None or not request.user.is_authenticated:
+        return []
+    access = access_for(request.user)
+    items = []
+    if access.sees_everything:
+        items.append((reverse("ministry_dashboard"), _("Ministry dashboard")))
+    if access.donor_ids:
+        items.append((reverse("donor_dashboard"), _("Donor dashboard")))
+    items.append((reverse("programme_list"), _("Programmes")))
+    items.append((reverse("municipality_list"), _("Municipalities")))
+    items.append((reverse("activity_list"), _("Activities")))
+    can_enter = (
+        access.is_superuser
+        or access.organisation_ids(Organisation.Kind.MUNICIPALITY, Membership.Role.EDITOR)
+        or access.organisation_ids(Organisation.Kind.IMPLEMENTER, Membership.Role.EDITOR)
+    )
+    if can_enter:
+        items.append((reverse("result_entry"), _("Enter results")))
+        items.append((reverse("spreadsheet"), _("Offline spreadsheet")))
+    can_approve = access.is_superuser or access.organisation_ids(role=Membership.Role.APPROVER)
+    if can_approve:
+        items.append((reverse("approval_queue"), _("Approvals")))
+    current = request.path
+    return [{"url": url, "label": label, "current": current == url} for url, label in items]
+
+
+def _round2(value) -> Decimal | None:
+    try:
+        return Decimal(str(value)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    except (InvalidOperation, TypeError, ValueError):
+        return None
+
+
+@register.filter
+def num(value):
+    """A stored Decimal shown with at most two decimals (half-up), localised; '—' when undefined."""
+    if value is None or value == "":
+        return "—"
+    rounded = _round2(value)
+    if rounded is None:
+        return "—"
+    if rounded == rounded.to_integral_value():
+        return number_format(rounded.to_integral_value(), decimal_pos=0, use_l10n=True, force_grouping=True)
+    return number_format(rounded.normalize(), use_l10n=True, force_grouping=True)
+
+
+@register.filter
+def pct(value):
+    if value is None or value == "":
+        return "—"
+    return f"{num(value)}%"
+
+
+@register.filter
+def bar_width(value):
+    """Width of a progress bar in percent of the track, capped at 100."""
+    rounded = _round2(value) if value not in (None, "") else None
+    if rounded is None:
+        return 0
+    return max(0, min(100, int(rounded)))
+
+
+@register.filter
+def status_label(status):
+    return STATUS_LABELS.get(status, status)
+
+
+@register.filter
+def get_item(mapping, key):
+    if mapping is None:
+        return None
+    return mapping.get(key)
+
+
+@register.inclusion_tag("web/includes/progress.html")
+def progress(value, status="", label=""):
+    return {"value": None if value == "" else value, "status": status or "no_data", "label": label}
+
+
+@register.inclusion_tag("web/includes/status.html")
+def status_badge(status):
+    return {"status": status}
+
+
+@register.inclusion_tag("web/includes/freshness.html")
+def freshness(info):
+    return {"info": info}
