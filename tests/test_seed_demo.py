@@ -36,10 +36,10 @@ ALLOWED_COMBINATIONS = {
 }
 LOGINS = {
     # username: (password, organisation English name, role)
-    "ministry_approver": ("demo-ministry-2026", "Ministry of Local Government", "approver"),
-    "donor_viewer": ("demo-donor-2026", "United States Agency for International Development", "viewer"),
-    "implementer_editor": ("demo-implementer-2026", "Taqarub programme team", "editor"),
-    "municipality_editor": ("demo-municipality-2026", "Ghadames", "editor"),
+    "ministry": ("demo-ministry-2026", "Ministry of Local Government", "approver"),
+    "usaid": ("demo-donor-2026", "United States Agency for International Development", "viewer"),
+    "implementer": ("demo-implementer-2026", "Taqarub programme team", "editor"),
+    "ghadames": ("demo-municipality-2026", "Ghadames", "editor"),
 }
 
 
@@ -172,7 +172,7 @@ def test_approved_results_over_at_least_four_quarters(demo):
         assert categories, programme.code
     approved = Result.objects.filter(status=Result.Status.APPROVED)
     assert set(approved.values_list("disaggregation_category", flat=True)) == {"", "sex", "age", "disability"}
-    assert approved.filter(reviewed_by__username="ministry_approver").count() == approved.count()
+    assert approved.filter(reviewed_by__username="ministry").count() == approved.count()
     assert Result.objects.filter(status=Result.Status.SUBMITTED).exists()
     assert Result.objects.filter(status=Result.Status.DRAFT).exists()
     # Targets both programme-wide and per municipality.
@@ -254,7 +254,7 @@ def test_without_the_rollup_command_the_seed_still_runs(demo, monkeypatch):
     monkeypatch.setattr(seed_demo, "get_commands", lambda: {})
     output = seed()
     assert "No recompute_rollups command yet" in output
-    assert "ministry_approver" in output
+    assert "demo-ministry-2026" in output
 
 
 def test_a_bad_period_in_the_files_is_rejected_by_the_services_and_writes_nothing(demo, tmp_path):
