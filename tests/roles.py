@@ -21,6 +21,8 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 
+from indicators.alignment import force_global_snapshot
+from indicators.engine import recompute_indicators
 from indicators.models import DisaggregationCategory, DisaggregationOption, Indicator, Result
 from partners.models import Membership
 
@@ -144,6 +146,8 @@ def build_world() -> World:
         f.MembershipFactory(user=user, organisation=w.orgs[org], role=role)
         w.users[name] = user
     w.users["superuser"] = get_user_model().objects.create_superuser("superuser", "root@example.org", "x")
+    recompute_indicators([indicator.pk for indicator in w.indicators.values()])
+    force_global_snapshot()
     return w
 
 

@@ -1,0 +1,83 @@
+"""The IPTT as CSV and XLSX: one row per indicator, three columns per period, then LoP.
+
+Text cells beginning with `=`, `+`, `-`, `@` (or a tab/carriage return) would run as formulas
+in a spreadsheet; they are written with a leading apostrophe. Numbers are written as numbers.
+"""
+
+import csv
+import io
+from decimal import Decimal
+from typing import Any
+
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
+
+from ..reports import iptt_columns
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape(value: Any) -> Any:
+    """A text cell safe to open in a spreadsheet; numbers, dates and None pass unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def table(report: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """Header and rows of the flat IPTT (values still Decimal/None; text escaped)."""
+    columns = iptt_columns(report)
+    header = [_("Code"), _("Indicator"), _("Unit"), _("Direction"), _("Baseline")]
+    for start, end in columns:
+        label = f"{start.isoformat()}–{end.isoformat()}"
+        header += [f"{label} {_('target')}", f"{label} {_('actual')}", f"{label} {_('% of target')}"]
+    header += [_("LoP target"), _("LoP actual"), _("LoP % of target")]
+    rows = []
+    for row in report["rows"]:
+        by_period = {(p["period_start"], p["period_end"]): p for p in row["periods"]}
+        cells = [row["code"], row["name"], row["unit"], row["direction"], row["baseline_value"]]
+        for key in columns:
+            period = by_period.get(key) or {}
+            cells += [period.get("target"), period.get("actual"), period.get("percent_of_target")]
+        cells += [row["lop_target"], row["lop_actual"], row["lop_percent_of_target"]]
+        rows.append([escape(cell) for cell in cells])
+    return [escape(h) for h in header], rows
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return str(value)
+
+
+def to_csv(report: dict[str, Any]) -> bytes:
+    header, rows = table(report)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_text(cell) for cell in row])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # BOM: spreadsheets then read UTF-8 (Arabic)
+
+
+def to_xlsx(report: dict[str, Any]) -> bytes:
+    header, rows = table(report)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "IPTT"
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    for cells in sheet.iter_rows():
+        for cell in cells:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # never a formula, whatever the text
+    for index in range(1, len(header) + 1):
+        sheet.column_dimensions[get_column_letter(index)].width = 16 if index > 2 else 28
+    sheet.freeze_panes = "C2"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
