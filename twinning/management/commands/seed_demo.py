@@ -34,15 +34,6 @@ from partners.models import Membership, Organisation
 from projects import services as project_services
 from projects.models import Activity, Programme, Theme, Twinning, Workstream
 
-SEED_FILES = (
-    "01_organisations.yaml",
-    "02_users.yaml",
-    "03_themes.yaml",
-    "04_goals.yaml",
-    "05_programmes.yaml",
-    "06_indicators.yaml",
-    "07_results.yaml",
-)
 LANGUAGES = ("en", "ar")
 
 
