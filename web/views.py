@@ -159,7 +159,9 @@ def _activity_rights(access):
     municipalities = access.organisation_ids(Organisation.Kind.MUNICIPALITY, Membership.Role.EDITOR)
     allowed = Q(programme_id__in=programmes)
     if municipalities:
-        allowed |= Q(municipalities__in=municipalities) & access.programme_filter("programme")
+        allowed |= (
+            Q(municipalities__in=municipalities) | Q(twinning__municipalities__in=municipalities)
+        ) & access.programme_filter("programme")
     workstreams = workstreams.filter(allowed).distinct()
     if programmes:
         names = Organisation.objects.filter(
@@ -317,8 +319,9 @@ def approval_queue(request):
             "failed_key": failed_key,
             "failed_errors": failed_errors,
             "failed_comment": failed_comment,
+            "failed_elsewhere": bool(failed_key is not None and all(g.key != failed_key for g in groups)),
         },
-        status=400 if failed_key else 200,
+        status=400 if failed_key is not None else 200,
     )
 
 
@@ -343,6 +346,8 @@ def _review(request, access):
     }
     if action not in ("approve", "return") or not tokens or len(results) != len(tokens):
         return key, [_t("These results are no longer waiting for you; reload the queue.")], comment
+    first = results[tokens[0][0]]
+    key = f"{first.indicator_id}-{first.municipality_id}-{first.period_start.isoformat()}"
     try:
         with transaction.atomic():
             for pk, version in tokens:
