@@ -16,7 +16,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import translation
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
@@ -250,16 +250,16 @@ def _open(upload) -> Workbook:
     from openpyxl.xml import DEFUSEDXML
 
     if not DEFUSEDXML:  # pragma: no cover - defusedxml is a pinned requirement
-        raise WorkbookErrors([CellError("", 0, "", _t("The server cannot read spreadsheets safely right now."))])
+        raise WorkbookErrors([CellError("", 0, "", gettext("The server cannot read spreadsheets safely right now."))])
     data = upload.read()
-    unreadable = WorkbookErrors([CellError("", 0, "", _t("This file is not an Excel workbook (.xlsx)."))])
+    unreadable = WorkbookErrors([CellError("", 0, "", gettext("This file is not an Excel workbook (.xlsx)."))])
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         entries = archive.infolist()
     except (zipfile.BadZipFile, OSError) as error:
         raise unreadable from error
     if len(entries) > MAX_ZIP_ENTRIES or sum(e.file_size for e in entries) > MAX_UNCOMPRESSED_BYTES:
-        raise WorkbookErrors([CellError("", 0, "", _t("This workbook is too large once unpacked."))])
+        raise WorkbookErrors([CellError("", 0, "", gettext("This workbook is too large once unpacked."))])
     try:
         return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds of errors on damaged files
@@ -278,7 +278,7 @@ def _as_decimal(value) -> tuple[Decimal | None, str | None]:
     if value is None or value == "":
         return None, None
     if isinstance(value, bool):
-        return None, _t("Enter a number, for example 12 or 12.5.")
+        return None, gettext("Enter a number, for example 12 or 12.5.")
     if isinstance(value, int | float | Decimal):
         return Decimal(str(value)), None
     return parse_decimal(str(value))
@@ -308,7 +308,7 @@ def import_workbook(*, upload, access: Access, user, status: str) -> dict:
 
 def _import(workbook, access: Access, user, status: str) -> dict:
     if "_meta" not in workbook.sheetnames:
-        raise WorkbookErrors([CellError("", 0, "", _t("Use the spreadsheet downloaded from this page."))])
+        raise WorkbookErrors([CellError("", 0, "", gettext("Use the spreadsheet downloaded from this page."))])
     sheet = workbook.worksheets[0]
     name = sheet.title
     errors: list[CellError] = []
@@ -316,7 +316,7 @@ def _import(workbook, access: Access, user, status: str) -> dict:
     keys = [str(k) if k is not None else "" for k in next(rows_iter, ())]
     headers = next(rows_iter, ())
     if keys[: len(KEYS)] != KEYS:
-        raise WorkbookErrors([CellError(name, 1, "", _t("The columns were changed; download a new spreadsheet."))])
+        raise WorkbookErrors([CellError(name, 1, "", gettext("The columns were changed; download a new spreadsheet."))])
     column_label = {
         key: f"{get_column_letter(i + 1)} ({headers[i] if i < len(headers) and headers[i] else key})"
         for i, key in enumerate(KEYS)
@@ -327,7 +327,10 @@ def _import(workbook, access: Access, user, status: str) -> dict:
             raise WorkbookErrors(
                 [
                     CellError(
-                        name, number, "", _t("At most %(limit)s rows can be uploaded at once.") % {"limit": MAX_ROWS}
+                        name,
+                        number,
+                        "",
+                        gettext("At most %(limit)s rows can be uploaded at once.") % {"limit": MAX_ROWS},
                     )
                 ]
             )
@@ -345,7 +348,10 @@ def _import(workbook, access: Access, user, status: str) -> dict:
         except (TypeError, ValueError):
             errors.append(
                 CellError(
-                    name, number, column_label["indicator_code"], _t("The hidden identifiers of this row were changed.")
+                    name,
+                    number,
+                    column_label["indicator_code"],
+                    gettext("The hidden identifiers of this row were changed."),
                 )
             )
             continue
@@ -369,7 +375,7 @@ def _import(workbook, access: Access, user, status: str) -> dict:
                             name,
                             row.number,
                             column_label["indicator_code"],
-                            _t("You may not enter results for this indicator and municipality."),
+                            gettext("You may not enter results for this indicator and municipality."),
                         )
                     )
                     continue
@@ -415,7 +421,7 @@ def _import(workbook, access: Access, user, status: str) -> dict:
                             name,
                             row.number,
                             column_label["indicator_code"],
-                            _t("The hidden identifiers of this row were changed."),
+                            gettext("The hidden identifiers of this row were changed."),
                         )
                     )
                     continue
@@ -432,7 +438,7 @@ def _import(workbook, access: Access, user, status: str) -> dict:
                             name,
                             row.number,
                             column_label["value"],
-                            _t("To remove a saved result, use the result entry page."),
+                            gettext("To remove a saved result, use the result entry page."),
                         )
                     )
                     continue

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from indicators import periods
@@ -231,7 +231,7 @@ def activity_create_view(request):
         except ValidationError as error:
             form.add_service_error(error)
         else:
-            messages.success(request, _t("The activity “%(title)s” was logged.") % {"title": activity.title})
+            messages.success(request, gettext("The activity “%(title)s” was logged.") % {"title": activity.title})
             return redirect(f"{reverse('activity_list')}?workstream={workstream.pk}")
     return render(request, "web/activity_form.html", {"form": form})
 
@@ -285,9 +285,9 @@ def result_entry(request):
         grid.bind(request.POST)
         if grid.save(user=request.user, submit=submit):
             if submit:
-                messages.success(request, _t("The results were saved and submitted for approval."))
+                messages.success(request, gettext("The results were saved and submitted for approval."))
             else:
-                messages.success(request, _t("The results were saved as drafts."))
+                messages.success(request, gettext("The results were saved as drafts."))
             for warning in grid.warnings():
                 messages.warning(request, warning)
             query = urlencode({"indicator": indicator.pk, "municipality": municipality.pk, "period": period[0]})
@@ -345,7 +345,7 @@ def _review(request, access):
         .select_related("indicator")
     }
     if action not in ("approve", "return") or not tokens or len(results) != len(tokens):
-        return key, [_t("These results are no longer waiting for you; reload the queue.")], comment
+        return key, [gettext("These results are no longer waiting for you; reload the queue.")], comment
     first = results[tokens[0][0]]
     key = f"{first.indicator_id}-{first.municipality_id}-{first.period_start.isoformat()}"
     try:
@@ -361,9 +361,9 @@ def _review(request, access):
         found = error_messages(error)
         return key, [m for msgs in found.values() for m in msgs], comment
     if action == "approve":
-        messages.success(request, _t("%(count)s results approved.") % {"count": len(tokens)})
+        messages.success(request, gettext("%(count)s results approved.") % {"count": len(tokens)})
     else:
-        messages.success(request, _t("%(count)s results returned to the editor.") % {"count": len(tokens)})
+        messages.success(request, gettext("%(count)s results returned to the editor.") % {"count": len(tokens)})
     return None
 
 
@@ -443,7 +443,7 @@ def spreadsheet(request):
             else:
                 messages.success(
                     request,
-                    _t("%(created)s results created, %(updated)s updated, %(submitted)s submitted.") % outcome,
+                    gettext("%(created)s results created, %(updated)s updated, %(submitted)s submitted.") % outcome,
                 )
                 query = urlencode(
                     {

@@ -1,0 +1,213 @@
+"""The result entry grid, the approval queue and the history page, through the services."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+
+from indicators.models import Result, Rollup
+from tests.roles import Q2
+
+from .conftest import recompute
+
+pytestmark = pytest.mark.django_db
+
+
+def grid_url(world, municipality="x", period=Q2[0], language="en"):
+    with translation.override(language):
+        base = reverse("result_entry")
+    indicator = world.indicators["p1"]
+    return f"{base}?indicator={indicator.pk}&municipality={world.orgs[municipality].pk}&period={period.isoformat()}"
+
+
+def post_grid(client, world, data, action="save", municipality="x", language="en"):
+    with translation.override(language):
+        target = reverse("result_entry")
+    payload = {
+        "indicator": world.indicators["p1"].pk,
+        "municipality": world.orgs[municipality].pk,
+        "period": Q2[0].isoformat(),
+        "action": action,
+        **data,
+    }
+    return client.post(target, payload)
+
+
+def cells(world, municipality="x"):
+    return {
+        (r.disaggregation_category, r.disaggregation_option): r
+        for r in Result.objects.filter(
+            indicator=world.indicators["p1"], municipality=world.orgs[municipality], period_start=Q2[0]
+        )
+    }
+
+
+def test_grid_shows_total_and_disaggregations_with_existing_values(world, client_for):
+    html = client_for("municipality_x_editor").get(grid_url(world)).content.decode()
+    assert 'name="total-value"' in html and 'value="3"' in html  # the draft of world.results["x_draft"]
+    assert 'name="sex.female-value"' in html and 'name="sex.male-value"' in html
+    assert "Save and submit for approval" in html
+
+
+def test_editor_saves_drafts_and_updates_through_the_services(world, client_for):
+    client = client_for("municipality_x_editor")
+    draft = world.results["x_draft"]
+    response = post_grid(
+        client,
+        world,
+        {"total-value": "12", "total-version": str(draft.version), "sex.female-value": "5", "sex.male-value": "7"},
+    )
+    assert response.status_code == 302
+    found = cells(world)
+    assert found[("", "")].value == Decimal("12")
+    assert found[("", "")].version == draft.version + 1
+    assert found[("sex", "female")].value == Decimal("5")
+    assert {r.status for r in found.values()} == {Result.Status.DRAFT}
+    assert found[("sex", "male")].created_by == world.users["municipality_x_editor"]
+
+
+def test_submit_moves_every_draft_to_submitted(world, client_for):
+    client = client_for("municipality_x_editor")
+    draft = world.results["x_draft"]
+    post_grid(
+        client,
+        world,
+        {"total-value": "3", "total-version": str(draft.version), "sex.female-value": "1"},
+        action="submit",
+    )
+    assert {r.status for r in cells(world).values()} == {Result.Status.SUBMITTED}
+
+
+def test_bad_input_keeps_the_input_writes_nothing_and_says_why_next_to_the_cell(world, client_for):
+    client = client_for("municipality_x_editor")
+    draft = world.results["x_draft"]
+    response = post_grid(
+        client,
+        world,
+        {"total-value": "12", "total-version": str(draft.version), "sex.female-value": "abc", "sex.male-value": "-4"},
+        language="ar",
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'value="abc"' in html and 'value="-4"' in html and 'value="12"' in html
+    assert 'aria-invalid="true"' in html
+    assert "لم يُحفظ شيء" in html  # the page's language
+    assert cells(world)[("", "")].value == Decimal("3")  # nothing written
+    assert len(cells(world)) == 1
+
+
+def test_service_errors_roll_back_the_whole_grid(world, client_for):
+    client = client_for("municipality_x_editor")
+    draft = world.results["x_draft"]
+    response = post_grid(
+        client, world, {"total-value": "20", "total-version": str(draft.version), "sex.male-value": "-1"}
+    )
+    assert response.status_code == 400
+    assert "A count cannot be negative." in response.content.decode()
+    assert cells(world)[("", "")].value == Decimal("3")
+
+
+def test_stale_version_is_reported_on_the_row(world, client_for):
+    client = client_for("municipality_x_editor")
+    response = post_grid(client, world, {"total-value": "20", "total-version": "99"})
+    assert response.status_code == 400
+    assert "changed by someone else" in response.content.decode()
+
+
+def test_warning_when_disaggregations_do_not_add_up(world, client_for):
+    client = client_for("municipality_x_editor")
+    draft = world.results["x_draft"]
+    response = post_grid(
+        client,
+        world,
+        {"total-value": "10", "total-version": str(draft.version), "sex.female-value": "2", "sex.male-value": "3"},
+    )
+    assert response.status_code == 302
+    html = client.get(response["Location"]).content.decode()
+    assert "add up to 5, not the total 10" in html
+
+
+def test_arabic_digits_are_accepted(world, client_for):
+    client = client_for("municipality_x_editor")
+    draft = world.results["x_draft"]
+    post_grid(client, world, {"total-value": "١٢٫٥", "total-version": str(draft.version)})
+    assert cells(world)[("", "")].value == Decimal("12.5")
+
+
+def test_an_editor_cannot_enter_for_another_municipality(world, client_for):
+    client = client_for("municipality_y_editor")
+    post_grid(client, world, {"total-value": "99"}, municipality="x")
+    assert cells(world)[("", "")].value == Decimal("3")  # X untouched; the grid fell back to Y
+    assert ("", "") in cells(world, "y")
+
+
+def test_approver_approves_a_group_and_rollups_follow(world, client_for, eager_celery):
+    editor = client_for("municipality_x_editor")
+    draft = world.results["x_draft"]
+    post_grid(editor, world, {"total-value": "30", "total-version": str(draft.version)}, action="submit")
+    approver = client_for("ministry_approver")
+    queue = approver.get(reverse("approval_queue"))
+    html = queue.content.decode()
+    assert "P1-1" in html
+    result = Result.objects.get(pk=draft.pk)
+    response = approver.post(
+        reverse("approval_queue"),
+        {"group": "g", "results": f"{result.pk}:{result.version}", "action": "approve", "comment": ""},
+    )
+    assert response.status_code == 302
+    result.refresh_from_db()
+    assert result.status == Result.Status.APPROVED
+    assert result.reviewed_by == world.users["ministry_approver"]
+    recompute()
+    lop = Rollup.objects.get(
+        indicator=world.indicators["p1"], scope="programme", period_start__isnull=True, disaggregation_category=""
+    )
+    assert lop.actual == Decimal("77")
+
+
+def test_return_needs_a_comment_and_keeps_what_was_typed(world, client_for):
+    draft = world.results["x_draft"]
+    post_grid(
+        client_for("municipality_x_editor"),
+        world,
+        {"total-value": "3", "total-version": str(draft.version)},
+        action="submit",
+    )
+    result = Result.objects.get(pk=draft.pk)
+    approver = client_for("ministry_approver")
+    response = approver.post(
+        reverse("approval_queue"),
+        {"group": "1-2-x", "results": f"{result.pk}:{result.version}", "action": "return", "comment": "  "},
+    )
+    assert response.status_code == 400
+    assert "Say what needs to change" in response.content.decode()
+    assert Result.objects.get(pk=draft.pk).status == Result.Status.SUBMITTED
+    response = approver.post(
+        reverse("approval_queue"),
+        {"group": "1-2-x", "results": f"{result.pk}:{result.version}", "action": "return", "comment": "Check the list"},
+    )
+    assert response.status_code == 302
+    returned = Result.objects.get(pk=draft.pk)
+    assert returned.status == Result.Status.RETURNED and returned.comment == "Check the list"
+
+
+def test_approver_cannot_touch_results_outside_their_reach(world, client_for):
+    z = world.results["z"]
+    Result.objects.filter(pk=z.pk).update(status=Result.Status.SUBMITTED)
+    # The municipality X editor is no approver at all.
+    response = client_for("municipality_x_editor").post(
+        reverse("approval_queue"), {"results": f"{z.pk}:{z.version}", "action": "approve"}
+    )
+    assert response.status_code == 403
+    assert Result.objects.get(pk=z.pk).status == Result.Status.SUBMITTED
+
+
+def test_history_shows_who_changed_what(world, client_for):
+    client = client_for("municipality_x_editor")
+    draft = world.results["x_draft"]
+    post_grid(client, world, {"total-value": "8", "total-version": str(draft.version)}, action="submit")
+    html = client.get(reverse("result_history", args=[draft.pk])).content.decode()
+    assert "municipality_x_editor" in html
+    assert "3.0000" in html and "8.0000" in html
+    assert "submitted" in html
