@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import get_language_bidi
 from django.utils.translation import gettext_lazy as _
 
 from indicators.models import DisaggregationOption, Indicator, Result
@@ -28,12 +29,15 @@ ROW_ERROR_FIELDS = {"indicator", "municipality", "period_start", "period_end", "
 
 def parse_decimal(raw: str) -> tuple[Decimal | None, str | None]:
     """A number as typed: blank is None; Arabic-Indic digits and the Arabic decimal separator are
-    accepted, since Arabic keyboards produce them."""
+    accepted, since Arabic keyboards produce them, and on Arabic pages a decimal comma."""
     text = (raw or "").strip()
     if not text:
         return None, None
     text = text.translate(str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹٫", "01234567890123456789."))
     text = text.replace("٬", "").replace(" ", "")
+    if get_language_bidi() and "," in text and "." not in text:
+        # Arabic pages show decimals with a comma (as in Libya); accept it back.
+        text = text.replace(",", ".")
     try:
         number = Decimal(text)
     except InvalidOperation:

@@ -10,6 +10,7 @@
 
   function parse(text) {
     text = (text || "").trim().replace(/[٠-٩٫]/g, function (c) { return digits[c]; });
+    if (document.documentElement.dir === "rtl" && text.indexOf(".") < 0) { text = text.replace(",", "."); }
     if (text === "") { return null; }
     var n = Number(text);
     return isNaN(n) ? NaN : n;

@@ -1,0 +1,92 @@
+"""Browser tests: Debian's chromium (`scripts/ensure_chromium.sh`) driven by Playwright for Python
+against pytest-django's live server. No browser is ever downloaded (never `playwright install`).
+
+Rollups are recomputed by the Celery tasks running eagerly in the server thread when a write
+commits (`task_always_eager`, restored afterwards), as in the embedded default; the tests with a
+real worker live in tests/indicators/test_worker_rollups.py.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.roles import build_world
+from tests.web.conftest import recompute
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "e2e"
+PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory
+
+# Playwright's sync API keeps an event loop in this thread; the ORM calls made here by the test
+# (building the world, reading results) are ordinary blocking calls.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/ensure_chromium.sh")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def artifacts():
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture
+def eager_celery():
+    from twinning.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def site(live_server, settings, eager_celery):
+    """The roles world on the live server, rollups computed, cookies allowed over plain HTTP."""
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    world = build_world()
+    recompute()
+    return live_server.url, world
+
+
+@pytest.fixture
+def sign_in(browser, site):
+    base, _world = site
+    contexts = []
+
+    def open_as(username, language="en"):
+        context = browser.new_context(locale="ar-LY" if language == "ar" else "en-GB", accept_downloads=True)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(f"{base}/{language}/login/")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("main button[type=submit]")
+        page.wait_for_load_state()
+        assert "/login/" not in page.url, page.content()[:2000]
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()
