@@ -11,7 +11,8 @@ from django.db.models import Count, Q
 from django.utils.formats import date_format
 from django.utils.translation import get_language_bidi
 
-from indicators.alignment import compute_alignment, report_as_dict, stored_global_report
+from indicators import reports
+from indicators.alignment import compute_alignment, report_as_dict
 from indicators.models import FunderGoal, Indicator, NationalTarget, Result, Rollup
 from indicators.rollup_queue import latest_computed_at, pending_indicator_ids, rollup_version
 from partners.models import Organisation
@@ -71,9 +72,21 @@ def iptt_rows(indicators: list[Indicator], scope: str, scope_id: int) -> tuple[l
     return [{"start": s, "end": e, "label": period_label(s, e)} for s, e in columns], rows
 
 
-def iptt_context(programme: Programme, indicators: list[Indicator]) -> dict:
-    columns, rows = iptt_rows(indicators, Rollup.Scope.PROGRAMME, programme.pk)
-    return {"iptt_columns": columns, "iptt_rows": rows, "freshness": freshness_for(i.pk for i in indicators)}
+def iptt_context(access: Access, programme: Programme) -> dict:
+    """The IPTT of `indicators.reports` (the same rows as the API's CSV/XLSX), cached per scope."""
+    report = reports.cached(
+        reports.cache_key("iptt", access, programme.pk), lambda: reports.iptt(programme=programme, access=access)
+    )
+    columns = reports.iptt_columns(report)
+    rows = []
+    for row in report["rows"]:
+        cells = {(p["period_start"], p["period_end"]): p for p in row["periods"]}
+        rows.append({**row, "cells": [cells.get(column) for column in columns]})
+    return {
+        "iptt_columns": [{"start": s, "end": e, "label": period_label(s, e)} for s, e in columns],
+        "iptt_rows": rows,
+        "freshness": {"computed_at": report["computed_at"], "pending": report["pending"]},
+    }
 
 
 # Municipality page --------------------------------------------------------------------------
@@ -115,8 +128,8 @@ def _names(model, ids) -> dict:
     return {obj.pk: obj for obj in model.objects.filter(pk__in=set(ids))}
 
 
-def ministry_context() -> dict:
-    report = stored_global_report()
+def ministry_context(access: Access) -> dict:
+    report = reports.alignment(access=access)
     national = report["national_targets"]
     goals_rows = report["funder_goals"]
     programme_ids, donor_ids, municipality_ids = set(), set(), set()

@@ -68,7 +68,7 @@ def ministry_dashboard(request):
     access = access_for(request.user)
     if not access.sees_everything:
         raise PermissionDenied
-    return render(request, "web/ministry_dashboard.html", dashboards.ministry_context())
+    return render(request, "web/ministry_dashboard.html", dashboards.ministry_context(access))
 
 
 @login_required
@@ -103,16 +103,14 @@ def programme_list(request):
 def programme_detail(request, pk: int):
     access = access_for(request.user)
     programme = selectors.programme_for_page(access, pk)
-    indicators = selectors.programme_indicators(programme)
     context = {
         "programme": programme,
         "twinnings": selectors.programme_twinnings(programme),
         "workstreams": selectors.programme_workstreams(programme),
         "activities": selectors.recent_activities(Activity.objects.filter(workstream__programme=programme)),
-        "indicators": indicators,
         "can_edit": access.can_edit_programme(programme),
     }
-    context.update(dashboards.iptt_context(programme, indicators))
+    context.update(dashboards.iptt_context(access, programme))
     return render(request, "web/programme_detail.html", context)
 
 
