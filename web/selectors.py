@@ -188,7 +188,7 @@ class ResultGroup:
         return ",".join(f"{r.pk}:{r.version}" for r in self.results)
 
 
-def approval_queue(access: Access, limit: int = 500) -> tuple[list[ResultGroup], bool]:
+def approval_queue(access: Access, limit: int = 200) -> tuple[list[ResultGroup], bool]:
     q = approvable_filter(access)
     if q is None:
         return [], False
@@ -197,7 +197,9 @@ def approval_queue(access: Access, limit: int = 500) -> tuple[list[ResultGroup],
         .filter(access.result_filter())
         .filter(q)
         .select_related("indicator__programme", "municipality", "submitted_by")
-        .order_by("submitted_at", "indicator__code", "municipality__name", "period_start", "disaggregation_category")[
+        # Oldest first, ordered on the result's own columns so that PostgreSQL picks the top rows
+        # before joining (a top-N sort), however long the queue.
+        .order_by("submitted_at", "indicator_id", "municipality_id", "period_start", "disaggregation_category", "id")[
             : limit + 1
         ]
     )
