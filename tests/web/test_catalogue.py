@@ -14,9 +14,15 @@ def entries():
         yield block, msgid, ["".join(re.findall(r'"(.*)"', s)) for s in strings]
 
 
+# Babel's compile check reads the bare "%" of this msgid as a placeholder ("% o") that no Arabic
+# translation can carry, and `make messages` would fail; it stays English until its owner (the
+# IPTT export) renames it.
+NOT_TRANSLATABLE = {"LoP % of target"}
+
+
 def test_every_message_is_translated():
     untranslated = [msgid for _block, msgid, strings in entries() if msgid and not all(strings)]
-    assert untranslated == []
+    assert set(untranslated) <= NOT_TRANSLATABLE
 
 
 def test_no_translation_is_fuzzy_and_placeholders_survive():
@@ -26,3 +32,13 @@ def test_no_translation_is_fuzzy_and_placeholders_survive():
             if placeholder == "%(counter)s":
                 continue  # Arabic plural forms spell out one and two
             assert all(placeholder in s for s in strings), (msgid, placeholder)
+
+
+def test_babel_compiles_the_catalogue_without_errors():
+    """`make messages` compiles with pybabel, which checks placeholders."""
+    from babel.messages.pofile import read_po
+
+    with CATALOGUE.open("rb") as handle:
+        catalog = read_po(handle, locale="ar")
+    problems = [(message.id, [str(e) for e in errors]) for message, errors in catalog.check()]
+    assert problems == []
