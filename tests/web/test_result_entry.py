@@ -210,4 +210,4 @@ def test_history_shows_who_changed_what(world, client_for):
     html = client.get(reverse("result_history", args=[draft.pk])).content.decode()
     assert "municipality_x_editor" in html
     assert "3.0000" in html and "8.0000" in html
-    assert "submitted" in html
+    assert "Submitted" in html
