@@ -157,3 +157,17 @@ def test_arabic_pages_are_right_to_left(world, client_for):
         target = reverse("ministry_dashboard")
     html = client_for("ministry_viewer").get(target).content.decode()
     assert '<html lang="ar" dir="rtl">' in html
+
+
+def test_refusals_are_pages_in_the_users_language(world, client_for):
+    from django.utils import translation
+
+    with translation.override("ar"):
+        forbidden, missing = (
+            reverse("ministry_dashboard"),
+            reverse("programme_detail", args=[world.programmes["p2"].pk]),
+        )
+    html = client_for("donor_a_viewer").get(forbidden).content.decode()
+    assert '<html lang="ar" dir="rtl">' in html and "غير مسموح" in html
+    html = client_for("donor_a_viewer").get(missing).content.decode()
+    assert "غير موجود" in html
