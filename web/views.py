@@ -23,6 +23,7 @@ from indicators.services import StaleVersion, result_approve, result_return
 from partners.models import Membership, Organisation
 from projects.access import access_for
 from projects.models import Activity, Twinning, Workstream
+from projects.selectors import programme_municipality_ids
 from projects.services import activity_create
 
 from . import dashboards, selectors, spreadsheets
@@ -108,7 +109,8 @@ def programme_detail(request, pk: int):
         "twinnings": selectors.programme_twinnings(programme),
         "workstreams": selectors.programme_workstreams(programme),
         "activities": selectors.recent_activities(Activity.objects.filter(workstream__programme=programme)),
-        "can_edit": access.can_edit_programme(programme),
+        "can_enter": any(access.can_enter_result(programme.pk, m) for m in programme_municipality_ids(programme.pk)),
+        "can_log": _activity_rights(access)[0].filter(programme=programme).exists(),
     }
     context.update(dashboards.iptt_context(access, programme))
     return render(request, "web/programme_detail.html", context)
