@@ -58,7 +58,7 @@ def _div(dividend: str, divisor: str) -> str:
 
 
 # %(ids)s: the indicators to recompute. Everything else is derived inside the statement.
-_COMPUTE_SQL = f"""
+_COMPUTE_SQL = f"""/* rollup engine: recompute indicators */
 WITH ind AS (
     SELECT id, programme_id, measure, direction, lop_target,
            CASE WHEN measure = 'number' THEN time_aggregation ELSE 'latest' END AS agg

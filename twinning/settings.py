@@ -181,6 +181,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "interval_start": 0,
     "interval_step": 0.2,
     "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
+    # How often a worker looks for such tasks to restore (seconds; kombu's default is 10).
+    "unacked_restore_interval": int(os.environ.get("CELERY_UNACKED_RESTORE_INTERVAL", "10")),
 }
 # Rollups have their own queue, so a ministry that outgrows one machine adds workers for it
 # (`celery -A twinning worker -Q rollups`) on more machines; see docs/rollups.md.
