@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from projects.access import access_for
 from projects.models import Programme
 from twinning.api.pagination import KeysetPagination
+from twinning.api.views import JSONErrorsMixin
 
 from .. import reports
 from ..exports import iati, iptt
@@ -72,6 +73,8 @@ class RollupFilter(django_filters.FilterSet):
 class RollupViewSet(viewsets.ReadOnlyModelViewSet):
     """Computed progress cells (DESIGN §4), never edited. Municipality rows of a programme seen only
     through a municipality are limited to that municipality."""
+
+    lookup_value_regex = "[^/]+"
 
     serializer_class = RollupSerializer
     pagination_class = KeysetPagination
@@ -216,7 +219,7 @@ def visible_programme(request, required: bool = True) -> Programme | None:
     return programme
 
 
-class IPTTView(APIView):
+class IPTTView(JSONErrorsMixin, APIView):
     """The Indicator Performance Tracking Table of a programme, from stored rollups (programme
     scope, totals). `?format=csv` or `?format=xlsx` downloads it. Says when its numbers were
     computed and whether a recompute is pending."""
@@ -273,7 +276,7 @@ class AlignmentReportView(APIView):
         return Response(report)
 
 
-class IATIExportView(APIView):
+class IATIExportView(JSONErrorsMixin, APIView):
     """IATI 2.03 activity XML of a programme, with its results (valid against the official XSD)."""
 
     permission_classes = [IsAuthenticated]

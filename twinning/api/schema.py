@@ -21,11 +21,13 @@ COMMON = {
     "401": _("Not signed in: send `Authorization: Token <key>` or a session cookie."),
     "403": _("Signed in, but your role does not allow this."),
     "404": _("No such object among those you may see."),
+    "406": _("None of the formats in the Accept header (or ?format=) is offered here."),
 }
 WRITES = {
     "409": _("Conflict: the result is approved and locked, or other records refer to this one."),
     "412": _("Stale version: someone changed the object since you read it."),
     "413": _("Too large: more than 10,000 rows in one request."),
+    "415": _("Send JSON (or form data)."),
 }
 
 

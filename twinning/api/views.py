@@ -47,6 +47,8 @@ class ServiceViewSet(
     permission_classes = [ServicePermission]
     permission_denied_message = NOT_ALLOWED
     base_queryset = None
+    # Any id reaches the view, so a malformed one is a JSON 404 rather than the site's HTML page.
+    lookup_value_regex = "[^/]+"
 
     @property
     def access(self) -> Access:
@@ -112,3 +114,15 @@ class ServiceViewSet(
         if actions and "delete" in actions and not hasattr(cls, "delete_object"):
             actions = {method: action for method, action in actions.items() if method != "delete"}
         return super().as_view(actions, **initkwargs)
+
+
+class JSONErrorsMixin:
+    """For views that also answer CSV, XLSX or XML: refusals are always JSON."""
+
+    def handle_exception(self, exc):
+        from rest_framework.renderers import JSONRenderer
+
+        response = super().handle_exception(exc)
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return response
