@@ -7,6 +7,9 @@ from twinning.api.serializers import (
     TEXT_MAX_LENGTH,
     APIModelSerializer,
     ScopedRelatedField,
+    date_text,
+    datetime_text,
+    decimal_text,
     translated,
     via_programme,
     visible_programmes,
@@ -172,9 +175,25 @@ class ResultSerializer(APIModelSerializer):
         read_only_fields = ["created_at", "updated_at"]
 
     def to_representation(self, instance):
-        data = super().to_representation(instance)
-        data["status"] = instance.status
-        return data
+        # Written out (the same values DRF's fields give): lists of 1,000 results stay cheap.
+        places = VALUE_DIGITS["decimal_places"]
+        return {
+            "id": instance.pk,
+            "indicator": instance.indicator_id,
+            "municipality": instance.municipality_id,
+            "period_start": date_text(instance.period_start),
+            "period_end": date_text(instance.period_end),
+            "disaggregation": instance.disaggregation,
+            "value": decimal_text(instance.value, places),
+            "numerator": decimal_text(instance.numerator, places),
+            "denominator": decimal_text(instance.denominator, places),
+            "status": instance.status,
+            "comment": instance.comment,
+            "evidence_url": instance.evidence_url,
+            "version": instance.version,
+            "created_at": datetime_text(instance.created_at),
+            "updated_at": datetime_text(instance.updated_at),
+        }
 
 
 class ResultRowSerializer(serializers.Serializer):

@@ -4,6 +4,8 @@ Serializers only translate between JSON and Python values: rules (uniqueness, pe
 part in what) live in the services, which report them as field messages.
 """
 
+from decimal import Decimal
+
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
@@ -80,3 +82,21 @@ def via_programme(path: str):
         return queryset.filter(access.programme_filter(path))
 
     return scope
+
+
+_DATETIME = serializers.DateTimeField()
+
+
+def decimal_text(value, places: int) -> str | None:
+    """A Decimal as DRF's DecimalField shows it (string, fixed places), without a field instance."""
+    if value is None:
+        return None
+    return format(value.quantize(Decimal(1).scaleb(-places)), "f")
+
+
+def datetime_text(value) -> str | None:
+    return None if value is None else _DATETIME.to_representation(value)
+
+
+def date_text(value) -> str | None:
+    return None if value is None else value.isoformat()
