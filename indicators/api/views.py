@@ -1,3 +1,4 @@
+import django_filters
 from django.db import transaction
 from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
@@ -11,7 +12,7 @@ from partners.models import Membership, Organisation
 from projects.api.views import ProgrammeChildViewSet
 from twinning.api.exceptions import PayloadTooLarge
 from twinning.api.pagination import KeysetPagination
-from twinning.api.views import ServiceViewSet
+from twinning.api.views import ServiceViewSet, filterset_for
 
 from .. import services
 from ..models import Alignment, DisaggregationCategory, FunderGoal, Indicator, NationalTarget, Result, Target
@@ -117,12 +118,11 @@ class AlignmentViewSet(ServiceViewSet):
 
     base_queryset = Alignment.objects.all()
     serializer_class = AlignmentSerializer
-    filterset_fields = {
-        "indicator": ["exact"],
-        "indicator__programme": ["exact"],
-        "national_target": ["exact", "isnull"],
-        "funder_goal": ["exact", "isnull"],
-    }
+    filterset_class = filterset_for(
+        Alignment,
+        {"indicator": ["exact"], "national_target": ["exact", "isnull"], "funder_goal": ["exact", "isnull"]},
+        programme=django_filters.NumberFilter(field_name="indicator__programme"),
+    )
     ordering_fields = ["id", "weight"]
     ordering = ["id"]
 
@@ -162,13 +162,16 @@ class TargetViewSet(ProgrammeChildViewSet):
     programme_path = "indicator__programme"
     base_queryset = Target.objects.select_related("indicator")
     serializer_class = TargetSerializer
-    filterset_fields = {
-        "indicator": ["exact"],
-        "indicator__programme": ["exact"],
-        "municipality": ["exact", "isnull"],
-        "period_start": ["exact", "gte", "lte"],
-        "period_end": ["exact", "gte", "lte"],
-    }
+    filterset_class = filterset_for(
+        Target,
+        {
+            "indicator": ["exact"],
+            "municipality": ["exact", "isnull"],
+            "period_start": ["exact", "gte", "lte"],
+            "period_end": ["exact", "gte", "lte"],
+        },
+        programme=django_filters.NumberFilter(field_name="indicator__programme"),
+    )
     ordering_fields = ["id", "period_start", "period_end"]
     ordering = ["id"]
 

