@@ -18,6 +18,8 @@ from __future__ import annotations
 import datetime
 import hashlib
 import logging
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -183,23 +185,57 @@ def cache_key(kind: str, access: Access, *parts: Any) -> str | None:
     return "report:" + hashlib.sha256(raw.encode()).hexdigest()
 
 
+# A small per-process layer in front of the shared cache: a hit costs no network round trip.
+# Same keys (scope + rollup version), same lifetime; at most LOCAL_ENTRIES entries.
+LOCAL_ENTRIES = 32
+_local: OrderedDict[str, tuple[float, Any]] = OrderedDict()
+
+
+def _local_get(key: str) -> Any:
+    entry = _local.get(key)
+    if entry is None:
+        return None
+    expires, value = entry
+    if expires < time.monotonic():
+        _local.pop(key, None)
+        return None
+    _local.move_to_end(key)
+    return value
+
+
+def _local_set(key: str, value: Any, timeout: int) -> None:
+    _local[key] = (time.monotonic() + timeout, value)
+    _local.move_to_end(key)
+    while len(_local) > LOCAL_ENTRIES:
+        _local.popitem(last=False)
+
+
 def cached(key: str | None, compute: Callable[[], Any], timeout: int = CACHE_SECONDS) -> Any:
     """`compute()` through the cache; any cache failure (Redis down) falls back to computing."""
     if key is None:
         return compute()
+    hit = _local_get(key)
+    if hit is not None:
+        return hit
     try:
         hit = cache.get(key)
     except Exception:  # the cache is an optimisation, never a reason to fail
         logger.warning("cache read failed for %s", key, exc_info=True)
         hit = None
     if hit is not None:
+        _local_set(key, hit, timeout)
         return hit
     value = compute()
+    _local_set(key, value, timeout)
     try:
         cache.set(key, value, timeout)
     except Exception:
         logger.warning("cache write failed for %s", key, exc_info=True)
     return value
+
+
+def clear_local_cache() -> None:
+    _local.clear()
 
 
 def plain(value: Any) -> Any:

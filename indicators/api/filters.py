@@ -21,14 +21,15 @@ def filter_disaggregation(queryset, name, value):
 
 
 class ResultFilter(django_filters.FilterSet):
+    # Plain numbers (no lookup query to validate them): an unknown id simply matches nothing.
     programme = django_filters.NumberFilter(field_name="indicator__programme")
+    indicator = django_filters.NumberFilter(field_name="indicator_id")
+    municipality = django_filters.NumberFilter(field_name="municipality_id")
     disaggregation = django_filters.CharFilter(method="by_disaggregation", help_text=DISAGGREGATION_HELP)
 
     class Meta:
         model = Result
         fields = {
-            "indicator": ["exact"],
-            "municipality": ["exact"],
             "status": ["exact"],
             "period_start": ["exact", "gte", "lte"],
             "period_end": ["exact", "gte", "lte"],

@@ -69,6 +69,7 @@ class RollupSerializer(serializers.ModelSerializer):
 
 class RollupFilter(django_filters.FilterSet):
     programme = django_filters.NumberFilter(field_name="indicator__programme")
+    indicator = django_filters.NumberFilter(field_name="indicator_id")
     disaggregation = django_filters.CharFilter(method="by_disaggregation", help_text=DISAGGREGATION_HELP)
     lop = django_filters.BooleanFilter(
         field_name="period_start", lookup_expr="isnull", help_text=_("true: only life-of-programme rows.")
@@ -77,7 +78,6 @@ class RollupFilter(django_filters.FilterSet):
     class Meta:
         model = Rollup
         fields = {
-            "indicator": ["exact"],
             "scope": ["exact"],
             "scope_id": ["exact"],
             "status": ["exact"],
@@ -229,7 +229,9 @@ def json_response(body: bytes) -> HttpResponse:
     return HttpResponse(body, content_type="application/json")
 
 
-def visible_programme(request, required: bool = True) -> Programme | None:
+def visible_programme_id(request, required: bool = True) -> int | None:
+    """The `?programme=` id, if the user may see that programme (else 404; no query for users who
+    see everything, so a cached report costs no lookup)."""
     raw = request.query_params.get("programme", "")
     if raw == "" and not required:
         return None
@@ -239,9 +241,13 @@ def visible_programme(request, required: bool = True) -> Programme | None:
         programme_id = int(raw)
     except ValueError as error:
         raise ValidationError({"programme": [_("A programme id is a whole number.")]}) from error
-    if programme_id < 1 or programme_id > 2**63 - 1:
+    if programme_id < 1 or programme_id > 2**63 - 1 or not access_for(request.user).sees_programme(programme_id):
         raise Http404
-    programme = access_for(request.user).programmes().filter(pk=programme_id).first()
+    return programme_id
+
+
+def load_programme(programme_id: int) -> Programme:
+    programme = Programme.objects.filter(pk=programme_id).first()
     if programme is None:
         raise Http404
     return programme
@@ -264,7 +270,7 @@ class IPTTView(JSONErrorsMixin, APIView):
         },
     )
     def get(self, request):
-        programme = visible_programme(request)
+        programme_id = visible_programme_id(request)
         access = access_for(request.user)
         output = request.query_params.get("format", "json")
         if output not in ("json", "csv", "xlsx", "api"):
@@ -272,12 +278,13 @@ class IPTTView(JSONErrorsMixin, APIView):
         if output in ("json", "api"):
             return json_response(
                 reports.cached(
-                    reports.cache_key("iptt-json", access, programme.pk),
-                    lambda: json_bytes(reports.iptt(programme=programme, access=access)),
+                    reports.cache_key("iptt-json", access, programme_id),
+                    lambda: json_bytes(reports.iptt(programme=load_programme(programme_id), access=access)),
                 )
             )
+        programme = load_programme(programme_id)
         report = reports.cached(
-            reports.cache_key("iptt", access, programme.pk),
+            reports.cache_key("iptt", access, programme_id),
             lambda: reports.iptt(programme=programme, access=access),
         )
         if output == "csv":
@@ -295,14 +302,14 @@ class AlignmentReportView(APIView):
 
     @extend_schema(parameters=[OPTIONAL_PROGRAMME_PARAM], responses={200: ALIGNMENT_SCHEMA})
     def get(self, request):
-        programme = visible_programme(request, required=False)
+        programme_id = visible_programme_id(request, required=False)
         access = access_for(request.user)
-        return json_response(
-            reports.cached(
-                reports.cache_key("alignment", access, programme.pk if programme else "all"),
-                lambda: json_bytes(reports.alignment(access=access, programme=programme)),
-            )
-        )
+
+        def compute():
+            programme = load_programme(programme_id) if programme_id is not None else None
+            return json_bytes(reports.alignment(access=access, programme=programme))
+
+        return json_response(reports.cached(reports.cache_key("alignment", access, programme_id or "all"), compute))
 
 
 class IATIExportView(JSONErrorsMixin, APIView):
@@ -316,7 +323,7 @@ class IATIExportView(JSONErrorsMixin, APIView):
         responses={(200, "application/xml"): OpenApiResponse(OpenApiTypes.BINARY, description="IATI XML")},
     )
     def get(self, request):
-        programme = visible_programme(request)
+        programme = load_programme(visible_programme_id(request))
         body = iati.iati_activity_xml(programme=programme, access=access_for(request.user))
         response = HttpResponse(body, content_type="application/xml; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="iati-{programme.code}.xml"'

@@ -6,6 +6,7 @@ part in what) live in the services, which report them as field messages.
 
 from decimal import Decimal
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
@@ -84,9 +85,6 @@ def via_programme(path: str):
     return scope
 
 
-_DATETIME = serializers.DateTimeField()
-
-
 def decimal_text(value, places: int) -> str | None:
     """A Decimal as DRF's DecimalField shows it (string, fixed places), without a field instance."""
     if value is None:
@@ -95,7 +93,11 @@ def decimal_text(value, places: int) -> str | None:
 
 
 def datetime_text(value) -> str | None:
-    return None if value is None else _DATETIME.to_representation(value)
+    """As DRF's DateTimeField: in the current time zone, ISO 8601, UTC written as Z."""
+    if value is None:
+        return None
+    text = timezone.localtime(value).isoformat() if timezone.is_aware(value) else value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def date_text(value) -> str | None:

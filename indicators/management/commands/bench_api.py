@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from datetime import date
 from pathlib import Path
 
 from django.conf import settings
@@ -52,7 +53,7 @@ class Command(BaseCommand):
         parser.add_argument("--indicators", type=int, default=200)
         parser.add_argument("--periods", type=int, default=12)
         parser.add_argument("--duration", type=int, default=10, help="seconds of load per endpoint")
-        parser.add_argument("--connections", type=int, default=8)
+        parser.add_argument("--connections", type=int, default=2, help="wrk connections (2 = one per worker)")
         parser.add_argument("--port", type=int, default=0, help="0: any free port on 127.0.0.1")
         parser.add_argument("--database-name", default="twinning_bench_api")
         parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
@@ -129,6 +130,9 @@ def build(options) -> dict:
         _load(random.Random(1), options["municipalities"], options["indicators"], options["periods"])
         programme = Programme.objects.order_by("id").first()
         Indicator.objects.update(programme=programme)
+        # A three-year programme: its IPTT shows 36 months, 12 quarters, 6 half-years or 3 years
+        # per indicator (plus any later period the dataset has data for).
+        Programme.objects.filter(pk=programme.pk).update(start_date=date(2024, 1, 1), end_date=date(2026, 12, 31))
         engine.recompute_all()
         alignment.force_global_snapshot()
         ministry = Organisation.objects.create(kind="ministry", name="Bench ministry", country="LY")
