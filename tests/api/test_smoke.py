@@ -39,3 +39,20 @@ def test_programme_filter(world, client_for, resource):
     p1 = client.get(f"/api/v1/{resource}/", {"programme": world.programmes["p1"].pk, "page_size": 1000}).json()
     p2 = client.get(f"/api/v1/{resource}/", {"programme": world.programmes["p2"].pk, "page_size": 1000}).json()
     assert 0 < p1["count"] < everything and p1["count"] + p2["count"] == everything
+
+
+def test_unfiltered_huge_keyset_lists_estimate_their_count(world, client_for, monkeypatch):
+    from django.db import connection
+
+    from twinning.api import pagination
+
+    monkeypatch.setattr(pagination, "ESTIMATE_COUNTS_ABOVE", 1)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE indicators_result")
+    client = client_for("ministry_viewer")
+    everything = client.get("/api/v1/results/").json()
+    assert everything["count_is_estimate"] is True and everything["count"] == 4
+    filtered = client.get("/api/v1/results/", {"status": "approved"}).json()
+    assert filtered["count_is_estimate"] is False and filtered["count"] == 3
+    scoped = client_for("donor_b_viewer").get("/api/v1/results/").json()
+    assert scoped["count_is_estimate"] is False and scoped["count"] == 1

@@ -33,6 +33,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from .bench_rollups import _admin, _load, _url
 
@@ -135,6 +136,8 @@ def build(options) -> dict:
         Programme.objects.filter(pk=programme.pk).update(start_date=date(2024, 1, 1), end_date=date(2026, 12, 31))
         engine.recompute_all()
         alignment.force_global_snapshot()
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # as autovacuum would have by the time anyone reads
         ministry = Organisation.objects.create(kind="ministry", name="Bench ministry", country="LY")
         user = get_user_model().objects.create_user("bench-ministry")
         Membership.objects.create(user=user, organisation=ministry, role=Membership.Role.VIEWER)
