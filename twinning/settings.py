@@ -230,6 +230,14 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ProgrammeStatusEnum": "projects.models.Programme.Status",
+        "TwinningStatusEnum": "projects.models.Twinning.Status",
+        "ActivityStatusEnum": "projects.models.Activity.Status",
+        "ResultStatusEnum": "indicators.models.Result.Status",
+        "NewResultStatusEnum": ["draft", "submitted", "approved"],
+        "RollupStatusEnum": "indicators.models.Rollup.Status",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "twinning.api.schema.add_error_responses",
