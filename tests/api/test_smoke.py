@@ -56,3 +56,12 @@ def test_unfiltered_huge_keyset_lists_estimate_their_count(world, client_for, mo
     assert filtered["count_is_estimate"] is False and filtered["count"] == 3
     scoped = client_for("donor_b_viewer").get("/api/v1/results/").json()
     assert scoped["count_is_estimate"] is False and scoped["count"] == 1
+
+
+def test_openapi_schema_is_valid_and_warning_free(tmp_path):
+    from django.core.management import call_command
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"))
+    text = (tmp_path / "schema.yml").read_text()
+    for path in ("/api/v1/results/{id}/approve/", "/api/v1/reports/iptt/", "/api/v1/exports/iati/", "/api/v1/rollups/"):
+        assert path in text
