@@ -18,7 +18,7 @@ from projects.access import access_for
 from projects.models import Programme
 from twinning.api.pagination import KeysetPagination
 from twinning.api.serializers import date_text, datetime_text, decimal_text
-from twinning.api.views import JSONErrorsMixin
+from twinning.api.views import JSONErrorsMixin, ValuesListMixin
 
 from .. import reports
 from ..exports import iati, iptt
@@ -89,7 +89,13 @@ class RollupFilter(django_filters.FilterSet):
         return filter_disaggregation(queryset, name, value)
 
 
-class RollupViewSet(viewsets.ReadOnlyModelViewSet):
+ROLLUP_COLUMNS = (
+    "id", "indicator_id", "scope", "scope_id", "period_start", "period_end", "disaggregation_category",
+    "disaggregation_option", "actual", "target", "percent_of_target", "status", "computed_at",
+)  # fmt: skip
+
+
+class RollupViewSet(ValuesListMixin, viewsets.ReadOnlyModelViewSet):
     """Computed progress cells (DESIGN §4), never edited. Municipality rows of a programme seen only
     through a municipality are limited to that municipality."""
 
@@ -97,6 +103,7 @@ class RollupViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = RollupSerializer
     pagination_class = KeysetPagination
+    list_columns = ROLLUP_COLUMNS
     filterset_class = RollupFilter
     ordering_fields = ["id", "period_start", "computed_at"]
     ordering = ["id"]

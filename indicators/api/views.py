@@ -12,7 +12,7 @@ from partners.models import Membership, Organisation
 from projects.api.views import ProgrammeChildViewSet
 from twinning.api.exceptions import PayloadTooLarge
 from twinning.api.pagination import KeysetPagination
-from twinning.api.views import ServiceViewSet, filterset_for
+from twinning.api.views import ServiceViewSet, ValuesListMixin, filterset_for
 
 from .. import services
 from ..models import Alignment, DisaggregationCategory, FunderGoal, Indicator, NationalTarget, Result, Target
@@ -215,7 +215,14 @@ BULK_REQUEST = PolymorphicProxySerializer(
 )
 
 
-class ResultViewSet(ServiceViewSet):
+RESULT_COLUMNS = (
+    "id", "indicator_id", "municipality_id", "period_start", "period_end", "disaggregation_category",
+    "disaggregation_option", "value", "numerator", "denominator", "status", "comment", "evidence_url",
+    "version", "created_at", "updated_at",
+)  # fmt: skip
+
+
+class ResultViewSet(ValuesListMixin, ServiceViewSet):
     """Results, scoped as DESIGN §7 says (a municipality member sees its own municipality's only).
 
     POST an object to create one result, or a JSON list of up to 10,000 to create all or none:
@@ -225,6 +232,7 @@ class ResultViewSet(ServiceViewSet):
     base_queryset = Result.objects.all()
     serializer_class = ResultSerializer
     pagination_class = KeysetPagination
+    list_columns = RESULT_COLUMNS
     filterset_class = ResultFilter
     ordering_fields = ["id", "period_start", "period_end", "status", "updated_at"]
     ordering = ["id"]

@@ -206,3 +206,16 @@ def test_results_page_by_cursor(world, client_for):
     assert len(second["results"]) == 2 and second["next"] is None
     ids = [r["id"] for r in first["results"] + second["results"]]
     assert ids == sorted(ids) and len(set(ids)) == 4
+
+
+def test_results_page_by_cursor_with_ordering(world, client_for):
+    client = client_for("ministry_viewer")
+    page = client.get("/api/v1/results/", {"page_size": 1, "ordering": "-period_start"}).json()
+    seen = []
+    while True:
+        seen += [(r["period_start"], r["id"]) for r in page["results"]]
+        if not page["next"]:
+            break
+        page = client.get(page["next"]).json()
+    assert len(seen) == 4 and len({i for _d, i in seen}) == 4
+    assert [d for d, _i in seen] == sorted((d for d, _i in seen), reverse=True)

@@ -102,3 +102,27 @@ def datetime_text(value) -> str | None:
 
 def date_text(value) -> str | None:
     return None if value is None else value.isoformat()
+
+
+class Row:
+    """A `.values()` dict read like a model instance (lists skip building model objects)."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: dict):
+        self._data = data
+
+    def __getattr__(self, name):
+        try:
+            return self._data[name]
+        except KeyError as error:
+            raise AttributeError(name) from error
+
+    @property
+    def pk(self):
+        return self._data["id"]
+
+    @property
+    def disaggregation(self) -> dict[str, str]:
+        category = self._data["disaggregation_category"]
+        return {category: self._data["disaggregation_option"]} if category else {}
