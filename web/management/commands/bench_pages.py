@@ -3,12 +3,13 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/twinning_bench \\
         .venv/bin/python manage.py bench_pages --build --repeat 5
 
-`--build` fills the database (once; it is reused while its programmes exist) with a national-scale
-dataset: by default 120 municipalities, 12 donors, 40 programmes with twinnings and workstreams,
-20 quarterly indicators each over three years, results for every municipality, period and sex
-(≈ 150,000 results), national targets and donor goals aligned to them; then recomputes every
-rollup and the alignment snapshot. If the rollup engineer's `bench_rollups` command offers a
-`build_dataset()`, that is used instead, so both benchmarks run on the same data.
+`--build` fills the database (once; it is reused while its programmes exist) with the rollup
+benchmark's national-scale dataset (`bench_rollups`' loader: by default 100 municipalities,
+200 indicators of every measure and frequency, 12 periods, results for every municipality, period
+and disaggregation, about 1.2 million rows), plus what pages need and that loader does not make:
+a ministry and an implementer, 10 activities per workstream, one result in fifty waiting for
+approval, and a signed-in user per role; then recomputes every rollup and the alignment snapshot.
+`--dataset own` builds a smaller, quarterly-only dataset of this module instead.
 
 Each page is then requested `--repeat` times in-process (Django test client, signed in as the
 role that uses the page, caches cleared before each request) and the median and worst server
@@ -154,25 +155,65 @@ def build(*, municipalities: int, donors: int, programmes: int, indicators: int,
             Target.objects.bulk_create(targets)
             Result.objects.bulk_create(results, batch_size=5000)
             Alignment.objects.bulk_create(alignments)
-        users = {
-            "bench_ministry": (ministry, "approver"),
-            "bench_donor": (funders[0], "viewer"),
-            "bench_implementer": (implementer, "editor"),
-        }
         first = Programme.objects.filter(code=f"{PREFIX}P0").first()
-        town = first.twinnings.first().municipalities.first()
-        users["bench_municipality"] = (town, "editor")
-        for username, (organisation, role) in users.items():
-            user, _ = get_user_model().objects.get_or_create(username=username)
-            Membership.objects.get_or_create(user=user, organisation=organisation, defaults={"role": role})
+        _bench_users(
+            ministry=ministry,
+            implementer=implementer,
+            donor=funders[0],
+            municipality=first.twinnings.first().municipalities.order_by("pk").first(),
+        )
 
 
-def _external_builder():
-    try:
-        from indicators.management.commands.bench_rollups import build_dataset  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return build_dataset
+def build_from_rollup_bench(*, municipalities: int, indicators: int, periods_count: int, seed: int = 1) -> None:
+    """The rollup benchmark's data, plus a ministry, an implementer, activities, results waiting for
+    approval and one user per role."""
+    from indicators.management.commands.bench_rollups import _load
+
+    _load(random.Random(seed), municipalities, indicators, periods_count)
+    with transaction.atomic():
+        ministry = Organisation.objects.create(kind="ministry", name_en=f"{PREFIX}Ministry", country="LY")
+        implementer = Organisation.objects.create(kind="implementer", name_en=f"{PREFIX}Implementer", country="LY")
+        Programme.objects.filter(code__startswith=PREFIX).update(
+            implementer=implementer, counterpart=ministry, status="active"
+        )
+        towns = list(Organisation.objects.filter(kind="municipality").values_list("pk", flat=True))
+        Activity.objects.bulk_create(
+            Activity(
+                workstream=workstream,
+                kind="workshop",
+                title_en=f"Activity {workstream.pk}.{n}",
+                start_date=datetime.date(2024, 1, 1) + datetime.timedelta(days=30 * n),
+                end_date=datetime.date(2024, 1, 2) + datetime.timedelta(days=30 * n),
+                municipality_id=towns[(workstream.pk + n) % len(towns)],
+                participants_female=8,
+                participants_male=9,
+            )
+            for workstream in Workstream.objects.filter(programme__code__startswith=PREFIX)
+            for n in range(10)
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE indicators_result SET status = 'submitted' WHERE mod(id, 50) = 0 AND status = 'approved'"
+            )
+        first = Programme.objects.filter(code__startswith=PREFIX).order_by("pk").first()
+        _bench_users(
+            ministry=ministry,
+            implementer=implementer,
+            donor=first.donors.first(),
+            municipality=first.twinnings.order_by("pk").first().municipalities.order_by("pk").first(),
+        )
+
+
+def _bench_users(*, ministry, implementer, donor, municipality) -> None:
+    users = {
+        "bench_ministry": (ministry, "approver"),
+        "bench_donor": (donor, "viewer"),
+        "bench_implementer": (implementer, "editor"),
+        "bench_municipality": (municipality, "editor"),
+    }
+    for username, (organisation, role) in users.items():
+        user, _ = get_user_model().objects.get_or_create(username=username)
+        Membership.objects.get_or_create(user=user, organisation=organisation, defaults={"role": role})
 
 
 class Command(BaseCommand):
@@ -181,24 +222,33 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--build", action="store_true", help="build the dataset if it is not there yet")
         parser.add_argument("--repeat", type=int, default=5)
-        parser.add_argument("--municipalities", type=int, default=120)
-        parser.add_argument("--donors", type=int, default=12)
-        parser.add_argument("--programmes", type=int, default=40)
-        parser.add_argument("--indicators", type=int, default=20)
+        parser.add_argument("--dataset", choices=["rollups", "own"], default="rollups")
+        parser.add_argument("--municipalities", type=int, default=100)
+        parser.add_argument("--indicators", type=int, default=200, help="in all (rollups) or per programme (own)")
+        parser.add_argument("--periods", type=int, default=12, help="rollups dataset only")
+        parser.add_argument("--donors", type=int, default=12, help="own dataset only")
+        parser.add_argument("--programmes", type=int, default=40, help="own dataset only")
         parser.add_argument("--language", default="en")
 
     def handle(self, *args, **options):
-        if not Programme.objects.filter(code=f"{PREFIX}P0").exists():
+        if not Programme.objects.filter(code__startswith=PREFIX).exists():
             if not options["build"]:
                 self.stderr.write("No benchmark dataset: run with --build (on a database of its own).")
                 return
             started = time.perf_counter()
-            build(
-                municipalities=options["municipalities"],
-                donors=options["donors"],
-                programmes=options["programmes"],
-                indicators=options["indicators"],
-            )
+            if options["dataset"] == "rollups":
+                build_from_rollup_bench(
+                    municipalities=options["municipalities"],
+                    indicators=options["indicators"],
+                    periods_count=options["periods"],
+                )
+            else:
+                build(
+                    municipalities=options["municipalities"],
+                    donors=options["donors"],
+                    programmes=options["programmes"],
+                    indicators=options["indicators"],
+                )
             self.stdout.write(f"dataset built in {time.perf_counter() - started:.1f} s; computing rollups…")
             from indicators.alignment import force_global_snapshot
             from indicators.engine import recompute_all
@@ -218,11 +268,11 @@ class Command(BaseCommand):
         self.report(options["repeat"], options["language"])
 
     def pages(self):
-        programme = Programme.objects.get(code=f"{PREFIX}P0")
+        municipality = Organisation.objects.get(memberships__user__username="bench_municipality")
+        programme = Programme.objects.filter(code__startswith=PREFIX).order_by("pk").first()
         indicator = programme.indicators.order_by("code").first()
-        municipality = Organisation.objects.get(memberships__user__username="bench_municipality", kind="municipality")
-        result = Result.objects.filter(indicator=indicator, municipality=municipality).first()
-        quarter = periods.period_containing(datetime.date(2025, 4, 1), "quarterly", 1)[0]
+        result = Result.objects.filter(indicator=indicator, municipality=municipality).order_by("-period_start").first()
+        quarter = result.period_start
         return [
             ("ministry dashboard", "bench_ministry", reverse("ministry_dashboard")),
             ("donor dashboard", "bench_donor", reverse("donor_dashboard")),
@@ -243,7 +293,7 @@ class Command(BaseCommand):
                 "spreadsheet download",
                 "bench_municipality",
                 f"{reverse('spreadsheet')}?programme={programme.pk}&municipality={municipality.pk}"
-                f"&on=2025-04-01&download=1",
+                f"&on={quarter}&download=1",
             ),
         ]
 
