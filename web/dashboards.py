@@ -77,7 +77,15 @@ def iptt_context(access: Access, programme: Programme) -> dict:
     report = reports.cached(
         reports.cache_key("iptt", access, programme.pk), lambda: reports.iptt(programme=programme, access=access)
     )
-    columns = reports.iptt_columns(report)
+    # The page shows the periods that have a target or an actual (the downloads keep every period
+    # of the programme's life, which for a long programme of monthly indicators is hundreds).
+    filled = {
+        (p["period_start"], p["period_end"])
+        for row in report["rows"]
+        for p in row["periods"]
+        if p["target"] is not None or p["actual"] is not None
+    }
+    columns = [column for column in reports.iptt_columns(report) if column in filled]
     rows = []
     for row in report["rows"]:
         cells = {(p["period_start"], p["period_end"]): p for p in row["periods"]}
@@ -225,7 +233,7 @@ def ministry_context(access: Access) -> dict:
 
 def municipality_overview() -> list[dict]:
     """Every municipality taking part in some programme: programmes, activities, results waiting
-    and approved, and its indicators by status (municipality life-of-programme rollups)."""
+    for approval, and its indicators by status (municipality life-of-programme rollups)."""
     municipalities = list(
         Organisation.objects.filter(kind=Organisation.Kind.MUNICIPALITY)
         .filter(Q(twinnings__isnull=False) | Q(workstreams__isnull=False))
@@ -241,23 +249,26 @@ def municipality_overview() -> list[dict]:
             programmes[organisation_id].add(programme_id)
     activities = dict(
         Activity.objects.filter(municipality_id__in=ids)
+        .order_by()
         .values("municipality_id")
         .annotate(n=Count("id"))
         .values_list("municipality_id", "n")
     )
-    results: dict[int, dict[str, int]] = defaultdict(dict)
-    for municipality_id, status, n in (
-        Result.objects.filter(municipality_id__in=ids, disaggregation_category="")
-        .values("municipality_id", "status")
+    # Only the queue is counted from raw results (few rows, on the status index); progress comes
+    # from the stored municipality rollups below.
+    waiting = dict(
+        Result.objects.filter(status=Result.Status.SUBMITTED, disaggregation_category="", municipality_id__in=ids)
+        .order_by()
+        .values("municipality_id")
         .annotate(n=Count("id"))
-        .values_list("municipality_id", "status", "n")
-    ):
-        results[municipality_id][status] = n
+        .values_list("municipality_id", "n")
+    )
     statuses: dict[int, dict[str, int]] = defaultdict(dict)
     for scope_id, status, n in (
         Rollup.objects.filter(
             scope=Rollup.Scope.MUNICIPALITY, scope_id__in=ids, period_start__isnull=True, disaggregation_category=""
         )
+        .order_by()
         .values("scope_id", "status")
         .annotate(n=Count("id"))
         .values_list("scope_id", "status", "n")
@@ -268,8 +279,7 @@ def municipality_overview() -> list[dict]:
             "municipality": m,
             "programmes": len(programmes[m.pk]),
             "activities": activities.get(m.pk, 0),
-            "submitted": results[m.pk].get(Result.Status.SUBMITTED, 0),
-            "approved": results[m.pk].get(Result.Status.APPROVED, 0),
+            "submitted": waiting.get(m.pk, 0),
             "below": statuses[m.pk].get("below", 0),
             "on_track": statuses[m.pk].get("on_track", 0),
             "above": statuses[m.pk].get("above", 0),

@@ -188,20 +188,24 @@ class ResultGroup:
         return ",".join(f"{r.pk}:{r.version}" for r in self.results)
 
 
-def approval_queue(access: Access, limit: int = 200) -> tuple[list[ResultGroup], bool]:
+def approval_queue(access: Access, limit: int = 100) -> tuple[list[ResultGroup], bool]:
     q = approvable_filter(access)
     if q is None:
         return [], False
-    results = list(
+    # Oldest first. The top rows are picked on the result's own columns (a top-N sort on the
+    # status index), then only those are read with their relations, however long the queue.
+    order = ("submitted_at", "indicator_id", "municipality_id", "period_start", "disaggregation_category", "id")
+    ids = list(
         Result.objects.filter(status=Result.Status.SUBMITTED)
         .filter(access.result_filter())
         .filter(q)
+        .order_by(*order)
+        .values_list("pk", flat=True)[: limit + 1]
+    )
+    results = list(
+        Result.objects.filter(pk__in=ids)
         .select_related("indicator__programme", "municipality", "submitted_by")
-        # Oldest first, ordered on the result's own columns so that PostgreSQL picks the top rows
-        # before joining (a top-N sort), however long the queue.
-        .order_by("submitted_at", "indicator_id", "municipality_id", "period_start", "disaggregation_category", "id")[
-            : limit + 1
-        ]
+        .order_by(*order)
     )
     truncated = len(results) > limit
     groups: dict[tuple, ResultGroup] = {}
