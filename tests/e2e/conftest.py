@@ -82,8 +82,8 @@ def sign_in(browser, site):
         page.goto(f"{base}/{language}/login/")
         page.fill("input[name=username]", username)
         page.fill("input[name=password]", PASSWORD)
-        page.click("main button[type=submit]")
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.click("main button[type=submit]")
         assert "/login/" not in page.url, page.content()[:2000]
         return page
 

@@ -35,8 +35,8 @@ def test_arabic_entry_submit_approve_moves_the_dashboard(site, sign_in, artifact
     editor.fill("input[name='sex.male-value']", "15")
     assert editor.is_visible("#sum-warnings")  # 12 + 15 ≠ 30: warned in the browser, not blocked
     editor.screenshot(path=str(artifacts / "entry-ar.png"), full_page=True)
-    editor.click("button[value=submit]")
-    editor.wait_for_load_state()
+    with editor.expect_navigation():
+        editor.click("button[value=submit]")
     assert "حُفظت النتائج وقُدّمت للاعتماد" in editor.inner_text(".messages")
     editor.screenshot(path=str(artifacts / "entry-ar-submitted.png"), full_page=True)
     statuses = set(
@@ -46,8 +46,8 @@ def test_arabic_entry_submit_approve_moves_the_dashboard(site, sign_in, artifact
 
     approver.goto(f"{base}/ar/results/approvals/")
     group = approver.locator("section.queue-group", has_text=indicator.code).first
-    group.locator("button[value=approve]").click()
-    approver.wait_for_load_state()
+    with approver.expect_navigation():
+        group.locator("button[value=approve]").click()
     assert "اعتماد" in approver.inner_text(".messages")
     assert not Result.objects.filter(indicator=indicator, status=Result.Status.SUBMITTED).exists()
 
@@ -77,8 +77,8 @@ def test_xlsx_download_fill_upload(site, sign_in, artifacts, tmp_path):
 
     editor.set_input_files("input[name=file]", str(path))
     editor.check("input[name=status][value=submitted]")
-    editor.click("#upload-button")
-    editor.wait_for_load_state()
+    with editor.expect_navigation():
+        editor.click("#upload-button")
     assert "results created" in editor.inner_text(".messages")
     editor.screenshot(path=str(artifacts / "spreadsheet-uploaded.png"), full_page=True)
 
@@ -92,3 +92,25 @@ def test_xlsx_download_fill_upload(site, sign_in, artifacts, tmp_path):
         indicator=world.indicators["p1"], municipality=x, period_start=Q2[0], disaggregation_option="male"
     )
     assert (found.value, found.status) == (Decimal("10"), Result.Status.SUBMITTED)
+
+
+def test_keyboard_only_entry_in_arabic(site, sign_in):
+    """Skip link first, then the grid is reachable and submittable with the keyboard alone."""
+    base, world = site
+    indicator, x = world.indicators["p1"], world.orgs["x"]
+    page = sign_in("municipality_x_editor", "ar")
+    page.goto(f"{base}/ar/results/enter/?indicator={indicator.pk}&municipality={x.pk}&period={Q2[0].isoformat()}")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    page.keyboard.press("Enter")
+    for _ in range(15):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.name") == "total-value":
+            break
+    assert page.evaluate("document.activeElement.name") == "total-value"
+    page.keyboard.press("Control+A")
+    page.keyboard.type("9")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")  # submits the grid's form with its first button: save as draft
+    result = Result.objects.get(indicator=indicator, municipality=x, period_start=Q2[0], disaggregation_category="")
+    assert (result.value, result.status) == (Decimal("9"), Result.Status.DRAFT)
