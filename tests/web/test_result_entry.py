@@ -211,3 +211,22 @@ def test_history_shows_who_changed_what(world, client_for):
     assert "municipality_x_editor" in html
     assert "3.0000" in html and "8.0000" in html
     assert "Submitted" in html
+
+
+def test_percentage_grid_takes_numerator_and_denominator(world, client_for):
+    from tests import factories as f
+
+    indicator = f.IndicatorFactory(programme=world.programmes["p1"], code="P1-PCT", measure="percentage")
+    client = client_for("municipality_x_editor")
+    url = reverse("result_entry")
+    base = {"indicator": indicator.pk, "municipality": world.orgs["x"].pk, "period": Q2[0].isoformat()}
+    html = client.get(url, base).content.decode()
+    assert 'name="total-numerator"' in html and 'name="total-denominator"' in html
+    assert 'name="total-value"' not in html
+    response = client.post(url, {**base, "action": "save", "total-numerator": "30", "total-denominator": "0"})
+    assert response.status_code == 400
+    assert "The denominator must be greater than 0." in response.content.decode()
+    assert not Result.objects.filter(indicator=indicator).exists()
+    response = client.post(url, {**base, "action": "save", "total-numerator": "30", "total-denominator": "40"})
+    assert response.status_code == 302
+    assert Result.objects.get(indicator=indicator).value == Decimal("75")
