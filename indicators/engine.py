@@ -14,7 +14,8 @@ The arithmetic conventions (divisions to 20 places, 6-place actuals and targets,
 percentages, statuses on the stored percentage) are those of `rollup_math`; the SQL mirrors them
 so that the two agree value for value (tested in tests/indicators/test_engine_matches_math.py).
 
-Entry points: `recompute_indicators`, `recompute_programme`, `recompute_all`.
+Entry points: `recompute_indicators`, `recompute_requested_cells` (the fast path after single
+result changes), `recompute_programme`, `recompute_all`.
 """
 
 from __future__ import annotations
@@ -22,13 +23,14 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from indicators import rollup_math
-from indicators.models import Indicator, IndicatorRollupState, Result, Rollup, Target
+from indicators.models import Indicator, IndicatorRollupState, Result, Rollup, RollupCellRequest, Target
 from projects.models import Twinning
 
 # First key of the two-key advisory locks that serialise one indicator's recomputes.
@@ -57,34 +59,101 @@ def _div(dividend: str, divisor: str) -> str:
     return f"round(({dividend})::numeric(65, 30) / ({divisor}), {rollup_math.DIVISION_PLACES})"
 
 
-# %(ids)s: the indicators to recompute. Everything else is derived inside the statement.
-_COMPUTE_SQL = f"""/* rollup engine: recompute indicators */
+def _compute_sql(*, narrowed: bool) -> str:
+    """The compute-and-write statement. %(ids)s: the indicators; %(now)s: computed_at.
+
+    narrowed: also %(cell_indicators)s, %(cell_municipalities)s, %(cell_categories)s,
+    %(cell_options)s — the (indicator, municipality, disaggregation) cells whose results changed;
+    only the rollup groups that depend on them (that municipality, its current twinnings and the
+    programme, for that disaggregation) are recomputed and cleaned.
+    """
+    cells = (
+        """
+cells_in AS (
+    SELECT * FROM unnest(%(cell_indicators)s::bigint[], %(cell_municipalities)s::bigint[],
+                         %(cell_categories)s::varchar[], %(cell_options)s::varchar[])
+        AS c(indicator_id, municipality_id, cat, opt)
+),"""
+        if narrowed
+        else ""
+    )
+    only_cell_disaggregations = (
+        "AND (r.indicator_id, r.disaggregation_category, r.disaggregation_option) IN "
+        "(SELECT indicator_id, cat, opt FROM cells_in)"
+        if narrowed
+        else ""
+    )
+    only_cell_municipalities = (
+        "WHERE (indicator_id, municipality_id, cat, opt) IN "
+        "(SELECT indicator_id, municipality_id, cat, opt FROM cells_in)"
+        if narrowed
+        else ""
+    )
+    groups = (
+        """
+groups AS (
+    SELECT indicator_id, 'municipality'::varchar AS scope, municipality_id AS scope_id, cat, opt FROM cells_in
+    UNION
+    SELECT c.indicator_id, 'twinning', m.twinning_id, c.cat, c.opt
+    FROM cells_in c JOIN members m ON m.indicator_id = c.indicator_id AND m.municipality_id = c.municipality_id
+    UNION
+    SELECT c.indicator_id, 'programme', ind.programme_id, c.cat, c.opt
+    FROM cells_in c JOIN ind ON ind.id = c.indicator_id
+),"""
+        if narrowed
+        else ""
+    )
+    in_groups = (
+        "WHERE (indicator_id, scope, scope_id, cat, opt) IN "
+        "(SELECT indicator_id, scope, scope_id, cat, opt FROM groups)"
+        if narrowed
+        else ""
+    )
+    in_total_groups = (
+        "WHERE (indicator_id, scope, scope_id) IN (SELECT indicator_id, scope, scope_id FROM groups WHERE cat = '')"
+        if narrowed
+        else ""
+    )
+    programme_total_wanted = (
+        "AND (ind.id, ind.programme_id) IN (SELECT indicator_id, scope_id FROM groups "
+        "WHERE scope = 'programme' AND cat = '')"
+        if narrowed
+        else ""
+    )
+    removable = (
+        "AND (r.indicator_id, r.scope, r.scope_id, r.disaggregation_category, r.disaggregation_option) IN "
+        "(SELECT indicator_id, scope, scope_id, cat, opt FROM groups)"
+        if narrowed
+        else ""
+    )
+    return f"""/* rollup engine: recompute indicators */
 WITH ind AS (
     SELECT id, programme_id, measure, direction, lop_target,
            CASE WHEN measure = 'number' THEN time_aggregation ELSE 'latest' END AS agg
     FROM indicators_indicator
     WHERE id = ANY(%(ids)s)
-),
+),{cells}
 res AS (
     SELECT r.indicator_id, r.municipality_id, r.period_start, r.period_end,
-           r.disaggregation_category AS cat, r.disaggregation_option AS opt,
+           r.disaggregation_category COLLATE "C" AS cat, r.disaggregation_option COLLATE "C" AS opt,
            r.value, r.numerator, r.denominator
     FROM indicators_result r
     JOIN ind ON ind.id = r.indicator_id
     WHERE r.status = 'approved'
       AND (ind.measure <> 'percentage' OR (r.numerator IS NOT NULL AND r.denominator IS NOT NULL))
+      {only_cell_disaggregations}
 ),
 members AS (
     SELECT ind.id AS indicator_id, tm.twinning_id, tm.organisation_id AS municipality_id
     FROM ind
     JOIN projects_twinning t ON t.programme_id = ind.programme_id
     JOIN projects_twinning_municipalities tm ON tm.twinning_id = t.id
-),
-parts AS (
-    SELECT indicator_id, 'municipality'::varchar AS scope, municipality_id AS scope_id,
+),{groups}
+all_parts AS (
+    SELECT indicator_id, 'municipality'::varchar COLLATE "C" AS scope, municipality_id AS scope_id,
            period_start, period_end, cat, opt,
            value AS s, 1::bigint AS n, numerator AS num, denominator AS den
-    FROM res
+    FROM res {only_cell_municipalities}
     UNION ALL
     SELECT r.indicator_id, 'twinning', m.twinning_id, r.period_start, r.period_end, r.cat, r.opt,
            sum(r.value), count(*), sum(r.numerator), sum(r.denominator)
@@ -98,6 +167,9 @@ parts AS (
     JOIN ind ON ind.id = r.indicator_id
     GROUP BY r.indicator_id, ind.programme_id, r.period_start, r.period_end, r.cat, r.opt
 ),
+parts AS (
+    SELECT * FROM all_parts {in_groups}
+),
 vals AS (
     SELECT p.indicator_id, p.scope, p.scope_id, p.period_start, p.period_end, p.cat, p.opt,
            CASE ind.measure
@@ -108,8 +180,8 @@ vals AS (
     FROM parts p
     JOIN ind ON ind.id = p.indicator_id
 ),
-tgt AS (
-    SELECT t.indicator_id, 'municipality'::varchar AS scope, t.municipality_id AS scope_id,
+all_tgt AS (
+    SELECT t.indicator_id, 'municipality'::varchar COLLATE "C" AS scope, t.municipality_id AS scope_id,
            t.period_start, t.period_end, t.value AS target
     FROM indicators_target t
     JOIN ind ON ind.id = t.indicator_id
@@ -128,15 +200,18 @@ tgt AS (
                CASE WHEN ind.measure = 'number'
                     THEN sum(t.value) FILTER (WHERE t.municipality_id IS NOT NULL)
                     ELSE {
-    _div(
-        "sum(t.value) FILTER (WHERE t.municipality_id IS NOT NULL)",
-        "nullif(count(*) FILTER (WHERE t.municipality_id IS NOT NULL), 0)",
-    )
-}
+        _div(
+            "sum(t.value) FILTER (WHERE t.municipality_id IS NOT NULL)",
+            "nullif(count(*) FILTER (WHERE t.municipality_id IS NOT NULL), 0)",
+        )
+    }
                END)
     FROM indicators_target t
     JOIN ind ON ind.id = t.indicator_id
     GROUP BY t.indicator_id, ind.programme_id, t.period_start, t.period_end, ind.measure
+),
+tgt AS (
+    SELECT * FROM all_tgt {in_total_groups}
 ),
 cells AS (
     SELECT COALESCE(v.indicator_id, g.indicator_id) AS indicator_id,
@@ -144,7 +219,7 @@ cells AS (
            COALESCE(v.scope_id, g.scope_id) AS scope_id,
            COALESCE(v.period_start, g.period_start) AS period_start,
            COALESCE(v.period_end, g.period_end) AS period_end,
-           ''::varchar AS cat, ''::varchar AS opt, v.a, g.target
+           ''::varchar COLLATE "C" AS cat, ''::varchar COLLATE "C" AS opt, v.a, g.target
     FROM (SELECT * FROM vals WHERE cat = '') v
     FULL JOIN tgt g
       ON g.indicator_id = v.indicator_id AND g.scope = v.scope AND g.scope_id = v.scope_id
@@ -182,9 +257,8 @@ lop AS (
     UNION ALL
     SELECT ind.id, 'programme', ind.programme_id, NULL, NULL, '', '', NULL, ind.lop_target, ind.direction
     FROM ind
-    WHERE NOT EXISTS (
-        SELECT 1 FROM cells c WHERE c.indicator_id = ind.id AND c.scope = 'programme' AND c.cat = ''
-    )
+    WHERE TRUE {programme_total_wanted}
+      AND ind.id NOT IN (SELECT c.indicator_id FROM cells c WHERE c.scope = 'programme' AND c.cat = '')
 ),
 judged AS (
     SELECT x.*,
@@ -243,12 +317,12 @@ upsert_lop AS (
 ),
 removed AS (
     DELETE FROM indicators_rollup r
-    WHERE r.indicator_id = ANY(%(ids)s)
-      AND NOT EXISTS (
-          SELECT 1 FROM desired d
-          WHERE d.indicator_id = r.indicator_id AND d.scope = r.scope AND d.scope_id = r.scope_id
-            AND COALESCE(d.period_start, DATE '0001-01-01') = COALESCE(r.period_start, DATE '0001-01-01')
-            AND d.cat = r.disaggregation_category AND d.opt = r.disaggregation_option
+    WHERE r.indicator_id = ANY(%(ids)s) {removable}
+      -- NOT IN over a hashed subplan: an anti-join the planner cannot turn quadratic.
+      AND (r.indicator_id, r.scope, r.scope_id, COALESCE(r.period_start, DATE '0001-01-01'),
+           r.disaggregation_category, r.disaggregation_option) NOT IN (
+          SELECT d.indicator_id, d.scope, d.scope_id, COALESCE(d.period_start, DATE '0001-01-01'), d.cat, d.opt
+          FROM desired d
       )
     RETURNING 1
 )
@@ -256,6 +330,10 @@ SELECT (SELECT count(*) FROM desired),
        (SELECT count(*) FROM upsert_periods) + (SELECT count(*) FROM upsert_lop),
        (SELECT count(*) FROM removed)
 """
+
+
+_COMPUTE_SQL = _compute_sql(narrowed=False)
+_COMPUTE_CELLS_SQL = _compute_sql(narrowed=True)
 
 
 def recompute_indicators(indicator_ids: Iterable[int]) -> RecomputeSummary:
@@ -273,6 +351,7 @@ def recompute_indicators(indicator_ids: Iterable[int]) -> RecomputeSummary:
     with transaction.atomic():
         if connection.vendor == "postgresql":
             versions = _lock_and_read_versions(ids)
+            _take_cell_requests(ids)  # covered by this recompute
             desired, changed, removed = _compute_and_write_postgresql(ids)
         else:
             versions = dict(
@@ -280,6 +359,7 @@ def recompute_indicators(indicator_ids: Iterable[int]) -> RecomputeSummary:
                     "indicator_id", "requested_version"
                 )
             )
+            _take_cell_requests(ids)
             desired, changed, removed = _compute_and_write_python(ids)
         _mark_computed(ids, versions)
     summary.indicators = len(ids)
@@ -289,29 +369,115 @@ def recompute_indicators(indicator_ids: Iterable[int]) -> RecomputeSummary:
     return summary
 
 
+def recompute_requested_cells(indicator_id: int) -> RecomputeSummary:
+    """Recompute only the rollup groups that depend on the indicator's requested cells.
+
+    Takes (deletes) the indicator's `RollupCellRequest` rows and recomputes, in the same
+    transaction and under the indicator's lock, the groups (municipality, its current twinnings,
+    the programme) × disaggregation those cells feed. Requests committed meanwhile stay for their
+    own task. Does not touch the full-recompute versions. Returns an empty summary when there
+    was nothing to take (a duplicate delivery).
+    """
+    summary = RecomputeSummary()
+    started = time.perf_counter()
+    with transaction.atomic():
+        if connection.vendor != "postgresql":
+            taken = _take_cell_requests([indicator_id])
+            if not taken:
+                return summary
+            desired, changed, removed = _compute_and_write_python([indicator_id])
+        else:
+            _lock_and_read_versions([indicator_id])
+            taken = _take_cell_requests([indicator_id])
+            if not taken:
+                return summary
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    _COMPUTE_CELLS_SQL,
+                    {
+                        "ids": [indicator_id],
+                        "now": timezone.now(),
+                        "cell_indicators": [cell[0] for cell in taken],
+                        "cell_municipalities": [cell[1] for cell in taken],
+                        "cell_categories": [cell[2] for cell in taken],
+                        "cell_options": [cell[3] for cell in taken],
+                    },
+                )
+                desired, changed, removed = cursor.fetchone()
+        IndicatorRollupState.objects.filter(indicator_id=indicator_id).update(computed_at=timezone.now())
+    summary.indicators = 1
+    summary.rows_written = desired
+    summary.rows_corrected = changed + removed
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _take_cell_requests(ids: list[int]) -> list[tuple[int, int, str, str]]:
+    """Delete and return the indicators' cell requests (distinct), in one statement."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "WITH taken AS (DELETE FROM indicators_rollupcellrequest WHERE indicator_id = ANY(%s) "
+                "RETURNING indicator_id, municipality_id, disaggregation_category, disaggregation_option) "
+                "SELECT DISTINCT * FROM taken",
+                [ids],
+            )
+            return cursor.fetchall()
+    taken = list(
+        RollupCellRequest.objects.filter(indicator_id__in=ids)
+        .values_list("indicator_id", "municipality_id", "disaggregation_category", "disaggregation_option")
+        .distinct()
+    )
+    RollupCellRequest.objects.filter(indicator_id__in=ids).delete()
+    return taken
+
+
 def recompute_programme(programme_id: int) -> RecomputeSummary:
     """Every indicator of one programme."""
     ids = list(Indicator.objects.filter(programme_id=programme_id).values_list("id", flat=True))
     return recompute_in_chunks(ids)
 
 
-def recompute_all(*, progress: Callable[[int], None] | None = None, chunk: int = DEFAULT_CHUNK) -> RecomputeSummary:
+def recompute_all(
+    *, progress: Callable[[int], None] | None = None, chunk: int = DEFAULT_CHUNK, jobs: int = 1
+) -> RecomputeSummary:
     """Every indicator, `chunk` indicators per transaction (bounded locks and memory).
 
-    Also deletes rollup rows of indicators that no longer exist (they cascade, so normally none).
-    `progress(n)` is called after each chunk with the number of indicators done in it.
+    `progress(n)` is called after each chunk with the number of indicators done in it. `jobs` > 1
+    runs chunks on that many database connections at once (PostgreSQL; commands only — inside a
+    test's transaction the other connections would not see its data).
     """
     ids = list(Indicator.objects.order_by("id").values_list("id", flat=True))
-    return recompute_in_chunks(ids, progress=progress, chunk=chunk)
+    return recompute_in_chunks(ids, progress=progress, chunk=chunk, jobs=jobs)
 
 
 def recompute_in_chunks(
-    ids: Sequence[int], *, progress: Callable[[int], None] | None = None, chunk: int = DEFAULT_CHUNK
+    ids: Sequence[int],
+    *,
+    progress: Callable[[int], None] | None = None,
+    chunk: int = DEFAULT_CHUNK,
+    jobs: int = 1,
 ) -> RecomputeSummary:
     summary = RecomputeSummary()
     ordered = sorted(set(ids))
-    for start in range(0, len(ordered), chunk):
-        part = ordered[start : start + chunk]
+    parts = [ordered[start : start + chunk] for start in range(0, len(ordered), chunk)]
+    started = time.perf_counter()
+    if jobs > 1 and connection.vendor == "postgresql":
+
+        def run(part: list[int]) -> RecomputeSummary:
+            try:
+                return recompute_indicators(part)
+            finally:
+                connections.close_all()  # this thread's own connection
+
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            for done in pool.map(run, parts):
+                summary.add(done)
+                if progress is not None:
+                    progress(done.indicators)
+        summary.seconds = time.perf_counter() - started
+        return summary
+    for part in parts:
         summary.add(recompute_indicators(part))
         if progress is not None:
             progress(len(part))
@@ -326,7 +492,10 @@ def _lock_and_read_versions(ids: list[int]) -> dict[int, int]:
     task recomputes again).
     """
     with connection.cursor() as cursor:
+        # Derived data: a crash can lose the last commits, and with them their "computed" marks,
+        # so they are simply recomputed. Enough memory to hash and sort a chunk in memory.
         cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        cursor.execute("SET LOCAL work_mem TO '256MB'")
         cursor.execute(
             "SELECT count(pg_advisory_xact_lock(%s, id)) FROM unnest(%s::int[]) AS id",
             [ADVISORY_LOCK_CLASS, ids],

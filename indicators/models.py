@@ -650,3 +650,25 @@ class AlignmentOverlap(models.Model):
 
     def __str__(self) -> str:
         return f"{self.municipality_id}/{self.theme_id}: {self.programmes}"
+
+
+class RollupCellRequest(models.Model):
+    """A result cell (indicator, municipality, disaggregation) whose rollups must be recomputed.
+
+    Written by `rollup_queue.schedule_cell_recompute` inside the writer's transaction (plain
+    inserts: concurrent writers never wait on each other); taken (deleted) by the engine in the
+    transaction that recomputes them. While a row exists its indicator counts as pending.
+    """
+
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="+", verbose_name=_("indicator"))
+    municipality_id = models.BigIntegerField(_("municipality id"))
+    disaggregation_category = models.CharField(_("disaggregation category"), max_length=40, blank=True, default="")
+    disaggregation_option = models.CharField(_("disaggregation option"), max_length=40, blank=True, default="")
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("rollup cell request")
+        verbose_name_plural = _("rollup cell requests")
+
+    def __str__(self) -> str:
+        return f"{self.indicator_id}/{self.municipality_id}/{self.disaggregation_category}:{self.disaggregation_option}"

@@ -11,6 +11,12 @@ Services call `schedule_recompute` / `schedule_alignment_recompute` inside their
 3. If the broker cannot be reached, the error is logged and swallowed: the user's write has
    committed and must not fail; the dirty mark is what guarantees the later repair.
 
+`schedule_cell_recompute` is the fast path for the common write — one result's value or status
+changed: it records the (indicator, municipality, disaggregation) cells, and the task then
+recomputes only the rollup groups that depend on them (that municipality, its twinnings and the
+programme, for that disaggregation) instead of the whole indicator. More than
+`MAX_CELLS_PER_INDICATOR` cells of one indicator in one transaction escalate to a full recompute.
+
 Readers use `pending_indicator_ids`, `latest_computed_at` and `rollup_version`.
 """
 
@@ -28,19 +34,23 @@ from django.utils import timezone
 logger = logging.getLogger(__name__)
 
 _BATCH_ATTRIBUTE = "_rollup_schedule_batch"
+MAX_CELLS_PER_INDICATOR = 20
+
+Cell = tuple[int, int, str, str]  # (indicator id, municipality id, category, option); ("", "") = total
 
 
 class _Batch:
     """The indicators (and whether alignment) scheduled in one transaction of one connection."""
 
     def __init__(self) -> None:
-        self.indicator_ids: set[int] = set()
+        self.indicator_ids: set[int] = set()  # full recompute requested
+        self.cells: dict[int, set[tuple[int, str, str]]] = {}  # indicator -> cells requested
         self.alignment = False
         self.flushed = False
 
     def flush(self) -> None:
         self.flushed = True
-        enqueue(indicator_ids=sorted(self.indicator_ids), alignment=self.alignment)
+        enqueue(indicator_ids=sorted(self.indicator_ids | set(self.cells)), alignment=self.alignment)
 
 
 def _current_batch() -> _Batch:
@@ -74,10 +84,62 @@ def schedule_recompute(*, indicator_ids: Iterable[int]) -> None:
     batch = _current_batch()
     new_ids = ids - batch.indicator_ids
     if new_ids:
-        _mark_indicators_stale(sorted(new_ids))
+        mark_indicators_stale(sorted(new_ids))
         batch.indicator_ids |= new_ids
+        for indicator_id in new_ids:
+            batch.cells.pop(indicator_id, None)  # the full recompute covers them
     if not connection.in_atomic_block:
         batch.flush()
+
+
+def schedule_cell_recompute(*, cells: Iterable[Cell]) -> None:
+    """Results of these (indicator, municipality, category, option) cells changed (value, status,
+    creation, deletion); nothing else did. Cheaper than `schedule_recompute` for the indicator.
+
+    Call inside the writing transaction. Use `schedule_recompute` instead when a target, an
+    indicator's definition or a membership changed.
+    """
+    batch = _current_batch()
+    new_rows: list[Cell] = []
+    escalate: set[int] = set()
+    for indicator_id, municipality_id, category, option in cells:
+        indicator_id = int(indicator_id)
+        if indicator_id in batch.indicator_ids:
+            continue
+        known = batch.cells.setdefault(indicator_id, set())
+        cell = (int(municipality_id), category or "", option or "")
+        if cell in known:
+            continue
+        known.add(cell)
+        if len(known) > MAX_CELLS_PER_INDICATOR:
+            escalate.add(indicator_id)
+        else:
+            new_rows.append((indicator_id, *cell))
+    new_rows = [row for row in new_rows if row[0] not in escalate]
+    if new_rows:
+        record_cell_requests(new_rows)
+    if escalate:
+        mark_indicators_stale(sorted(escalate))
+        batch.indicator_ids |= escalate
+        for indicator_id in escalate:
+            batch.cells.pop(indicator_id, None)
+    if not connection.in_atomic_block:
+        batch.flush()
+
+
+def record_cell_requests(rows: list[Cell]) -> None:
+    """Insert the cell requests (no enqueue; `schedule_cell_recompute` does both)."""
+    from indicators.models import RollupCellRequest
+
+    RollupCellRequest.objects.bulk_create(
+        RollupCellRequest(
+            indicator_id=indicator_id,
+            municipality_id=municipality_id,
+            disaggregation_category=category,
+            disaggregation_option=option,
+        )
+        for indicator_id, municipality_id, category, option in rows
+    )
 
 
 def schedule_alignment_recompute() -> None:
@@ -115,7 +177,8 @@ def enqueue(*, indicator_ids: Iterable[int] = (), alignment: bool = False) -> bo
     return True
 
 
-def _mark_indicators_stale(ids: list[int]) -> None:
+def mark_indicators_stale(ids: list[int]) -> None:
+    """Bump the requested version of these indicators (no enqueue; `schedule_recompute` does both)."""
     from indicators.models import IndicatorRollupState
 
     now = timezone.now()
@@ -168,15 +231,19 @@ def alignment_pending() -> bool:
 
 
 def pending_indicator_ids(indicator_ids: Iterable[int] | None = None) -> set[int]:
-    """The indicators (of `indicator_ids`, or all) with a recompute requested and not yet done.
+    """The indicators (of `indicator_ids`, or all) with a recompute requested and not yet done:
+    a full recompute (state versions) or changed cells (RollupCellRequest rows). One query."""
+    from indicators.models import RollupCellRequest
 
-    One query. Usable as a subquery too: see `pending_indicators_queryset`.
-    """
-    return set(pending_indicators_queryset(indicator_ids).values_list("indicator_id", flat=True))
+    full = pending_indicators_queryset(indicator_ids).values("indicator_id")
+    cells = RollupCellRequest.objects.all()
+    if indicator_ids is not None:
+        cells = cells.filter(indicator_id__in=list(indicator_ids))
+    return set(full.union(cells.values("indicator_id")).values_list("indicator_id", flat=True))
 
 
 def pending_indicators_queryset(indicator_ids: Iterable[int] | None = None):
-    """IndicatorRollupState rows that are pending; filter/annotate with it set-based."""
+    """IndicatorRollupState rows with a full recompute pending (cell requests not included)."""
     from indicators.models import IndicatorRollupState
 
     states = IndicatorRollupState.objects.filter(requested_version__gt=F("computed_version"))

@@ -35,12 +35,17 @@ RETRY_OPTIONS = {
 def recompute_indicator_rollups(indicator_id: int) -> int:
     """Recompute one indicator's rollups; then schedule the alignment snapshot after them.
 
-    Returns the number of rows corrected. Skips quietly when the indicator is already up to
-    date (a coalesced duplicate), so bursts cost one recompute, not one per delivery.
+    A full recompute when one was requested (or the indicator has no rollups yet); otherwise only
+    the cells whose results changed (`RollupCellRequest`). Returns the number of rows corrected.
+    A duplicate delivery finds nothing left to take and does nothing.
     """
-    if not rollup_queue.pending_indicator_ids([indicator_id]) and _has_rollups(indicator_id):
+    full_pending = rollup_queue.pending_indicators_queryset([indicator_id]).exists()
+    if full_pending or not _has_rollups(indicator_id):
+        summary = engine.recompute_indicators([indicator_id])
+    else:
+        summary = engine.recompute_requested_cells(indicator_id)  # nothing to take: a duplicate
+    if summary.indicators == 0:
         return 0
-    summary = engine.recompute_indicators([indicator_id])
     if summary.rows_corrected:
         rollup_queue.mark_alignment_stale()
     if rollup_queue.alignment_pending():

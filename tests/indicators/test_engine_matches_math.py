@@ -1,11 +1,13 @@
 """The SQL engine gives exactly the numbers of the pure rules (DESIGN §4), value for value."""
 
 import random
+from decimal import Decimal
 
 import pytest
 
 from indicators import engine, rollup_math
-from indicators.models import Rollup
+from indicators.models import Result, Rollup
+from indicators.rollup_queue import pending_indicator_ids, schedule_cell_recompute
 from tests.indicators.rollup_data import generate_programme
 
 pytestmark = pytest.mark.django_db
@@ -66,3 +68,52 @@ def test_second_run_corrects_nothing_and_python_path_agrees():
         assert {
             cell.key: (cell.actual, cell.target, cell.percent_of_target, cell.status) for cell in portable[item.spec.id]
         } == stored_cells(item.spec.id)
+
+
+def all_stored(indicator_ids) -> dict:
+    return {indicator_id: stored_cells(indicator_id) for indicator_id in indicator_ids}
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_cell_recompute_after_result_changes_equals_a_full_recompute(seed, django_capture_on_commit_callbacks):
+    rng = random.Random(1000 + seed)
+    generated = generate_programme(rng, municipalities=4, periods=5)
+    ids = [item.spec.id for item in generated.indicators]
+    engine.recompute_indicators(ids)
+
+    changed = []
+    approved = list(Result.objects.filter(indicator_id__in=ids, status="approved"))
+    for result in rng.sample(approved, min(6, len(approved))):
+        if rng.random() < 0.5:
+            result.value += Decimal(rng.randint(1, 50))
+            result.save(update_fields=["value"])
+        else:
+            result.status = "returned"  # no longer counts: may empty a whole group
+            result.save(update_fields=["status"])
+        changed.append(result)
+    pending = list(Result.objects.filter(indicator_id__in=ids).exclude(status="approved")[:3])
+    for result in pending:
+        result.status = "approved"
+        result.save(update_fields=["status"])
+        changed.append(result)
+    with django_capture_on_commit_callbacks(execute=False):
+        schedule_cell_recompute(
+            cells=[
+                (r.indicator_id, r.municipality_id, r.disaggregation_category, r.disaggregation_option) for r in changed
+            ]
+        )
+    for indicator_id in {r.indicator_id for r in changed}:
+        engine.recompute_requested_cells(indicator_id)
+    narrowed = all_stored(ids)
+    assert pending_indicator_ids(ids) == set()
+
+    Rollup.objects.filter(indicator_id__in=ids).delete()
+    engine.recompute_indicators(ids)
+    assert narrowed == all_stored(ids)
+
+
+def test_cell_recompute_with_nothing_requested_does_nothing():
+    generated = generate_programme(random.Random(5), municipalities=2, periods=2, indicators=2)
+    ids = [item.spec.id for item in generated.indicators]
+    engine.recompute_indicators(ids)
+    assert engine.recompute_requested_cells(ids[1]).indicators == 0

@@ -20,9 +20,12 @@ class Command(BaseCommand):
         parser.add_argument("--indicator", type=int, action="append", help="indicator id (repeatable)")
         parser.add_argument("--programme", type=int, help="programme id")
         parser.add_argument("--chunk", type=int, default=engine.DEFAULT_CHUNK, help="indicators per transaction")
+        parser.add_argument("--jobs", type=int, default=1, help="database connections working at once (full runs)")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
-    def handle(self, *args, indicator=None, programme=None, chunk=engine.DEFAULT_CHUNK, no_progress=False, **options):
+    def handle(
+        self, *args, indicator=None, programme=None, chunk=engine.DEFAULT_CHUNK, jobs=1, no_progress=False, **options
+    ):
         if indicator:
             missing = set(indicator) - set(Indicator.objects.filter(id__in=indicator).values_list("id", flat=True))
             if missing:
@@ -35,7 +38,7 @@ class Command(BaseCommand):
         else:
             total = Indicator.objects.count()
             with tqdm(total=total, unit="indicator", disable=no_progress, file=self.stderr) as bar:
-                summary = engine.recompute_all(progress=bar.update, chunk=chunk)
+                summary = engine.recompute_all(progress=bar.update, chunk=chunk, jobs=jobs)
         alignment_seconds = alignment.force_global_snapshot()
         self.stdout.write(
             f"indicators: {summary.indicators}, rows written: {summary.rows_written}, "
