@@ -3,6 +3,7 @@
 
 import datetime
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
@@ -168,6 +169,14 @@ def approvable_filter(access: Access) -> Q | None:
     return q
 
 
+def disaggregation_labels() -> dict[tuple[str, str], str]:
+    """(category code, option code) → "Category: Option" in the active language (one query)."""
+    return {
+        (option.category.code, option.code): f"{option.category.name}: {option.name}"
+        for option in DisaggregationOption.objects.select_related("category")
+    }
+
+
 @dataclass
 class ResultGroup:
     """The submitted results of one indicator, municipality and period: what an editor submitted
@@ -186,6 +195,26 @@ class ResultGroup:
     @property
     def tokens(self) -> str:
         return ",".join(f"{r.pk}:{r.version}" for r in self.results)
+
+    @property
+    def warnings(self) -> list[dict]:
+        """Categories whose submitted options do not add up to the submitted total (numbers only)."""
+        if self.indicator.measure != Indicator.Measure.NUMBER:
+            return []
+        total = next((r.value for r in self.results if not r.disaggregation_category), None)
+        if total is None:
+            return []
+        sums: dict[str, list] = {}
+        for result in self.results:
+            if result.disaggregation_category:
+                sums.setdefault(result.disaggregation_category, []).append(result)
+        found = []
+        for category, results in sums.items():
+            added = sum((r.value for r in results), Decimal(0))
+            if added != total:
+                label = getattr(results[0], "breakdown_label", category).split(":")[0]
+                found.append({"category": label, "sum": added, "total": total})
+        return found
 
 
 def approval_queue(access: Access, limit: int = 100) -> tuple[list[ResultGroup], bool]:
@@ -208,8 +237,13 @@ def approval_queue(access: Access, limit: int = 100) -> tuple[list[ResultGroup],
         .order_by(*order)
     )
     truncated = len(results) > limit
+    labels = disaggregation_labels()
     groups: dict[tuple, ResultGroup] = {}
     for result in results[:limit]:
+        result.breakdown_label = labels.get(
+            (result.disaggregation_category, result.disaggregation_option),
+            f"{result.disaggregation_category}: {result.disaggregation_option}",
+        )
         key = (result.indicator_id, result.municipality_id, result.period_start, result.period_end)
         group = groups.get(key)
         if group is None:

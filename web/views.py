@@ -386,6 +386,10 @@ def result_history(request, pk: int):
         previous = record
     rows.reverse()
     field_labels = {name: Result._meta.get_field(name).verbose_name for name in tracked}
+    if result.disaggregation_category:
+        result.breakdown_label = selectors.disaggregation_labels().get(
+            (result.disaggregation_category, result.disaggregation_option), ""
+        )
     return render(
         request,
         "web/result_history.html",

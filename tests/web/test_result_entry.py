@@ -230,3 +230,16 @@ def test_percentage_grid_takes_numerator_and_denominator(world, client_for):
     response = client.post(url, {**base, "action": "save", "total-numerator": "30", "total-denominator": "40"})
     assert response.status_code == 302
     assert Result.objects.get(indicator=indicator).value == Decimal("75")
+
+
+def test_queue_names_breakdowns_and_warns_when_they_do_not_add_up(world, client_for):
+    draft = world.results["x_draft"]
+    post_grid(
+        client_for("municipality_x_editor"),
+        world,
+        {"total-value": "10", "total-version": str(draft.version), "sex.female-value": "2", "sex.male-value": "3"},
+        action="submit",
+    )
+    html = client_for("ministry_approver").get(reverse("approval_queue")).content.decode()
+    assert "Sex: Female" in html  # the option's name, not its code
+    assert "values add up to 5, not the total 10." in html
