@@ -126,8 +126,8 @@ def build(options) -> dict:
     from partners.models import Membership, Organisation
     from projects.models import Programme
 
+    call_command("migrate", verbosity=0, skip_checks=True)  # a reused database may miss new migrations
     if not options["reuse"]:
-        call_command("migrate", verbosity=0, skip_checks=True)
         _load(random.Random(1), options["municipalities"], options["indicators"], options["periods"])
         programme = Programme.objects.order_by("id").first()
         Indicator.objects.update(programme=programme)
