@@ -18,5 +18,6 @@ urlpatterns = [
     path("results/enter/", views.result_entry, name="result_entry"),
     path("results/approvals/", views.approval_queue, name="approval_queue"),
     path("results/<int:pk>/history/", views.result_history, name="result_history"),
+    path("results/<int:pk>/reopen/", views.result_reopen_view, name="result_reopen"),
     path("results/spreadsheet/", views.spreadsheet, name="spreadsheet"),
 ]

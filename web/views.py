@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods
 
 from indicators import periods
 from indicators.models import Result
-from indicators.services import StaleVersion, result_approve, result_return
+from indicators.services import StaleVersion, result_approve, result_reopen, result_return
 from partners.models import Membership, Organisation
 from projects.access import access_for
 from projects.models import Activity, Twinning, Workstream
@@ -390,11 +390,33 @@ def result_history(request, pk: int):
         result.breakdown_label = selectors.disaggregation_labels().get(
             (result.disaggregation_category, result.disaggregation_option), ""
         )
+    can_reopen = result.status == Result.Status.APPROVED and access.can_approve_result(
+        result.indicator.programme_id, result.municipality_id
+    )
     return render(
         request,
         "web/result_history.html",
-        {"result": result, "rows": rows, "field_labels": field_labels},
+        {"result": result, "rows": rows, "field_labels": field_labels, "can_reopen": can_reopen},
     )
+
+
+@login_required
+@require_http_methods(["POST"])
+def result_reopen_view(request, pk: int):
+    """An approver reopens an approved result (back to draft) so that it can be corrected."""
+    access = access_for(request.user)
+    result = get_object_or_404(selectors.visible_results(access).select_related("indicator"), pk=pk)
+    if not access.can_approve_result(result.indicator.programme_id, result.municipality_id):
+        raise PermissionDenied
+    try:
+        result_reopen(result=result, user=request.user, expected_version=_int(request.POST.get("version")))
+    except StaleVersion as error:
+        messages.error(request, str(error))
+    except ValidationError as error:
+        messages.error(request, " ".join(m for found in error_messages(error).values() for m in found))
+    else:
+        messages.success(request, gettext("The result was reopened as a draft; the editor can correct it."))
+    return redirect("result_history", pk=result.pk)
 
 
 # Offline spreadsheet ------------------------------------------------------------------------

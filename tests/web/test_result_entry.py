@@ -243,3 +243,19 @@ def test_queue_names_breakdowns_and_warns_when_they_do_not_add_up(world, client_
     html = client_for("ministry_approver").get(reverse("approval_queue")).content.decode()
     assert "Sex: Female" in html  # the option's name, not its code
     assert "values add up to 5, not the total 10." in html
+
+
+def test_approver_reopens_an_approved_result_others_cannot(world, client_for):
+    approved = world.results["x"]
+    url = reverse("result_reopen", args=[approved.pk])
+    assert client_for("municipality_x_editor").post(url, {"version": approved.version}).status_code == 403
+    assert client_for("donor_b_viewer").post(url, {"version": approved.version}).status_code == 404
+    approver = client_for("ministry_approver")
+    assert "Reopen for correction" in approver.get(reverse("result_history", args=[approved.pk])).content.decode()
+    response = approver.post(url, {"version": approved.version})
+    assert response.status_code == 302
+    approved.refresh_from_db()
+    assert approved.status == Result.Status.DRAFT
+    # A second, stale attempt changes nothing and says why.
+    response = approver.post(url, {"version": approved.version - 1}, follow=True)
+    assert "changed by someone else" in response.content.decode()
