@@ -342,3 +342,56 @@ def test_undefined_stays_undefined(measure, aggregation, empty_periods):
     assert all(actual is None for actual in rm.period_actuals(measure, aggregation, values).values())
     assert rm.lop_actual(measure, aggregation, values) is None
     assert rm.progress(None, D(10), "increase") == rm.Progress(None, D("10.000000"), None, "no_data")
+
+
+# --- the worked examples of docs/rollups.md ------------------------------------------------------
+
+OCT, JAN, APR = (
+    (date(2025, 10, 1), date(2025, 12, 31)),
+    (date(2026, 1, 1), date(2026, 3, 31)),
+    (
+        date(2026, 4, 1),
+        date(2026, 6, 30),
+    ),
+)
+
+
+def programme_rows(indicator_spec, results, targets):
+    cells = rm.rollup_indicator(indicator_spec, results, targets, {9: {1, 2}})
+    return {
+        c.period_start: (c.actual, c.target, c.percent_of_target, c.status)
+        for c in cells
+        if c.scope == "programme" and c.category == ""
+    }
+
+
+DOC_RESULTS = [result(1, OCT, 12), result(2, OCT, 8), result(1, APR, 10)]
+
+
+def test_docs_sum_example():
+    rows = programme_rows(
+        spec("number", "sum"), DOC_RESULTS, [TargetRow(None, *OCT, D(22)), TargetRow(None, *APR, D(20))]
+    )
+    assert rows[OCT[0]] == (D(20), D(22), D("90.91"), "on_track")
+    assert rows[APR[0]] == (D(10), D(20), D("50.00"), "below")
+    assert rows[None] == (D(30), D(42), D("71.43"), "below")
+
+
+def test_docs_cumulative_example():
+    targets = [TargetRow(None, *OCT, D(20)), TargetRow(None, *JAN, D(30)), TargetRow(None, *APR, D(40))]
+    rows = programme_rows(spec("number", "cumulative"), DOC_RESULTS, targets)
+    assert rows[JAN[0]] == (D(20), D(30), D("66.67"), "below")
+    assert rows[APR[0]] == (D(30), D(40), D("75.00"), "below")
+    assert rows[None] == (D(30), D(40), D("75.00"), "below")
+
+
+def test_docs_latest_percentage_example():
+    results = [result(1, OCT, 30, D(30), D(100)), result(2, OCT, 90, D(45), D(50)), result(1, APR, 60, D(60), D(100))]
+    targets = [TargetRow(1, *APR, D(55)), TargetRow(2, *APR, D(70))]
+    rows = programme_rows(spec("percentage", "sum"), results, targets)
+    assert rows[OCT[0]] == (D(50), None, None, "no_target")
+    assert rows[None] == (D(60), D("62.5"), D("96.00"), "on_track")
+    assert programme_rows(spec("percentage", "sum", lop_target=D(80)), results, targets)[None][2:] == (
+        D("75.00"),
+        "below",
+    )
