@@ -171,3 +171,12 @@ def test_refusals_are_pages_in_the_users_language(world, client_for):
     assert '<html lang="ar" dir="rtl">' in html and "غير مسموح" in html
     html = client_for("donor_a_viewer").get(missing).content.decode()
     assert "غير موجود" in html
+
+
+def test_language_switch_keeps_the_page(world, client_for):
+    client = client_for("ministry_viewer")
+    html = client.get("/en/ministry/").content.decode()
+    assert 'name="language" value="ar"' in html and 'name="next" type="hidden" value="/ministry/"' in html
+    response = client.post("/i18n/setlang/", {"language": "ar", "next": "/ministry/"}, follow=True)
+    assert response.redirect_chain[-1][0] == "/ar/ministry/"
+    assert '<html lang="ar" dir="rtl">' in response.content.decode()
