@@ -65,3 +65,13 @@ def test_openapi_schema_is_valid_and_warning_free(tmp_path):
     text = (tmp_path / "schema.yml").read_text()
     for path in ("/api/v1/results/{id}/approve/", "/api/v1/reports/iptt/", "/api/v1/exports/iati/", "/api/v1/rollups/"):
         assert path in text
+
+
+def test_resources_without_a_delete_service_offer_no_delete(world, client_for):
+    client = client_for("superuser")
+    assert client.delete(f"/api/v1/programmes/{world.programmes['p1'].pk}/").status_code == 405
+    assert client.delete(f"/api/v1/indicators/{world.indicators['p1'].pk}/").status_code == 405
+    activity = world.workstreams["p1"].activities.first()
+    assert client.delete(f"/api/v1/activities/{activity.pk}/").status_code == 204
+    assert client.get("/api/v1/activities/abc/").status_code == 404
+    assert client.get("/api/v1/activities/abc/").json()["detail"]
