@@ -27,21 +27,28 @@ ARGS = [
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "e2e"
 PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory
 
-# Playwright's sync API keeps an event loop in this thread; the ORM calls made here by the test
-# (building the world, reading results) are ordinary blocking calls.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
 
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: run scripts/ensure_chromium.sh")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield launched
-        launched.close()
+    # Playwright's sync API keeps an event loop running in this thread while it is open; the ORM
+    # calls the browser tests make here (building the world, reading results) are ordinary
+    # blocking calls. Allowed for the browser tests only, and restored afterwards.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+            yield launched
+            launched.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture
