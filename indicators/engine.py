@@ -126,6 +126,9 @@ groups AS (
         if narrowed
         else ""
     )
+    # A few dozen rows (cells): ON CONFLICT's index probes are cheapest. Whole indicators: compare
+    # everything in one hashed EXCEPT and write only what changed.
+    write_source = "desired" if narrowed else "changed"
     return f"""/* rollup engine: recompute indicators */
 WITH ind AS (
     SELECT id, programme_id, measure, direction, lop_target,
@@ -284,13 +287,29 @@ desired AS (
            END AS status
     FROM judged
 ),
+existing AS (
+    SELECT r.indicator_id, r.scope, r.scope_id, r.period_start, r.period_end,
+           r.disaggregation_category AS cat, r.disaggregation_option AS opt,
+           r.actual, r.target, r.percent_of_target AS pct, r.status
+    FROM indicators_rollup r
+    WHERE r.indicator_id = ANY(%(ids)s) {removable}
+),
+-- Only rows that are new or differ are written: comparing in one hashed set operation is much
+-- cheaper than letting ON CONFLICT probe the index for every unchanged row.
+changed AS (
+    SELECT indicator_id, scope, scope_id, period_start, period_end, cat, opt, actual, target, pct, status
+    FROM desired
+    EXCEPT
+    SELECT indicator_id, scope, scope_id, period_start, period_end, cat, opt, actual, target, pct, status
+    FROM existing
+),
 upsert_periods AS (
     INSERT INTO indicators_rollup AS r
         (indicator_id, scope, scope_id, period_start, period_end, disaggregation_category,
          disaggregation_option, actual, target, percent_of_target, status, computed_at)
     SELECT indicator_id, scope, scope_id, period_start, period_end, cat, opt,
            actual, target, pct, status, %(now)s
-    FROM desired WHERE period_start IS NOT NULL
+    FROM {write_source} WHERE period_start IS NOT NULL
     ON CONFLICT (indicator_id, scope, scope_id, period_start, period_end,
                  disaggregation_category, disaggregation_option) WHERE period_start IS NOT NULL
     DO UPDATE SET actual = EXCLUDED.actual, target = EXCLUDED.target,
@@ -305,7 +324,7 @@ upsert_lop AS (
         (indicator_id, scope, scope_id, period_start, period_end, disaggregation_category,
          disaggregation_option, actual, target, percent_of_target, status, computed_at)
     SELECT indicator_id, scope, scope_id, NULL, NULL, cat, opt, actual, target, pct, status, %(now)s
-    FROM desired WHERE period_start IS NULL
+    FROM {write_source} WHERE period_start IS NULL
     ON CONFLICT (indicator_id, scope, scope_id, disaggregation_category, disaggregation_option)
         WHERE period_start IS NULL
     DO UPDATE SET actual = EXCLUDED.actual, target = EXCLUDED.target,
