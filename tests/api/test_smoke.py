@@ -75,3 +75,24 @@ def test_resources_without_a_delete_service_offer_no_delete(world, client_for):
     assert client.delete(f"/api/v1/activities/{activity.pk}/").status_code == 204
     assert client.get("/api/v1/activities/abc/").status_code == 404
     assert client.get("/api/v1/activities/abc/").json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/results/?indicator=99999999999999999999",
+        "/api/v1/results/99999999999999999999/",
+        "/api/v1/rollups/?scope_id=99999999999999999999",
+        "/api/v1/programmes/?donors=99999999999999999999",
+        "/api/v1/results/?disaggregation=" + "x" * 100,
+        "/api/v1/results/?cursor=garbage",
+        "/api/v1/programmes/?page=999",
+        "/api/v1/reports/alignment/?programme=-1",
+    ],
+)
+def test_out_of_range_input_is_never_a_500(world, client_for, url):
+    response = client_for("ministry_viewer").get(url)
+    assert response.status_code in (200, 400, 404), (url, response.status_code)
+    assert response["Content-Type"].startswith("application/json")
+    if response.status_code == 200:  # an id filter that matches nothing
+        assert response.json()["count"] == 0
