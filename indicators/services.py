@@ -14,6 +14,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -39,6 +40,7 @@ from .models import (
 from .rollup_queue import schedule_alignment_recompute, schedule_recompute
 
 MAX_BULK_RESULTS = 10_000
+EVIDENCE_URL_VALIDATOR = URLValidator(schemes=["http", "https"])
 VALUE_QUANTUM = Decimal("0.0001")
 SDG_TARGET_PATTERN = re.compile(r"^(1[0-7]|[1-9])\.([1-9][0-9]?|[a-z])$")
 
@@ -211,6 +213,11 @@ class ResultValidator:
         errors.extend(disaggregation_errors)
         value, value_errors = self._check_values(indicator, row)
         errors.extend(value_errors)
+        if row.evidence_url:
+            try:
+                EVIDENCE_URL_VALIDATOR(row.evidence_url)
+            except ValidationError:
+                errors.append(("evidence_url", str(_("Enter a valid link, starting with https:// or http://."))))
         if errors:
             return None, errors
         return {

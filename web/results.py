@@ -23,7 +23,7 @@ from indicators.services import (
 )
 from partners.models import Organisation
 
-CELL_FIELDS = ("value", "numerator", "denominator", "comment")
+CELL_FIELDS = ("value", "numerator", "denominator", "comment", "evidence_url")
 ROW_ERROR_FIELDS = {"indicator", "municipality", "period_start", "period_end", "disaggregation", "non_field_errors"}
 
 
@@ -65,6 +65,7 @@ class GridRow:
     numerator: str = ""
     denominator: str = ""
     comment: str = ""
+    evidence_url: str = ""
     version: str = ""
     errors: dict[str, list[str]] = field(default_factory=dict)
 
@@ -130,6 +131,7 @@ class Grid:
                 row.numerator = _text(result.numerator)
                 row.denominator = _text(result.denominator)
                 row.comment = result.comment
+                row.evidence_url = result.evidence_url
                 row.version = str(result.version)
 
     @property
@@ -237,7 +239,7 @@ class Grid:
                 numbers["value"] = None
             blank = all(v is None for v in numbers.values())
             if row.result is None:
-                if blank and not row.comment:
+                if blank and not row.comment and not row.evidence_url:
                     continue
                 creates.append(
                     (
@@ -249,6 +251,7 @@ class Grid:
                             period_end=self.period_end,
                             disaggregation=row.disaggregation,
                             comment=row.comment,
+                            evidence_url=row.evidence_url,
                             **numbers,
                         ),
                     )
@@ -269,6 +272,8 @@ class Grid:
                     changes.pop("value", None)
                 if row.comment != row.result.comment:
                     changes["comment"] = row.comment
+                if row.evidence_url != row.result.evidence_url:
+                    changes["evidence_url"] = row.evidence_url
                 if changes:
                     result_update(result=row.result, user=user, expected_version=expected, **changes)
             except StaleVersion as error:

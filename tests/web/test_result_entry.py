@@ -259,3 +259,32 @@ def test_approver_reopens_an_approved_result_others_cannot(world, client_for):
     # A second, stale attempt changes nothing and says why.
     response = approver.post(url, {"version": approved.version - 1}, follow=True)
     assert "changed by someone else" in response.content.decode()
+
+
+def test_evidence_link_is_saved_and_a_bad_one_is_refused(world, client_for):
+    client = client_for("municipality_x_editor")
+    draft = world.results["x_draft"]
+    response = post_grid(
+        client, world, {"total-value": "3", "total-version": str(draft.version), "total-evidence_url": "not a link"}
+    )
+    assert response.status_code == 400
+    assert 'value="not a link"' in response.content.decode()
+    response = post_grid(
+        client,
+        world,
+        {"total-value": "3", "total-version": str(draft.version), "total-evidence_url": "https://example.org/list.pdf"},
+    )
+    assert response.status_code == 302
+    assert cells(world)[("", "")].evidence_url == "https://example.org/list.pdf"
+
+
+def test_a_new_result_with_a_bad_evidence_link_is_refused(world, client_for):
+    """results_create checks the link too (ResultValidator), not only result_update."""
+    response = post_grid(
+        client_for("municipality_x_editor"),
+        world,
+        {"sex.female-value": "2", "sex.female-evidence_url": "javascript:alert(1)"},
+    )
+    assert response.status_code == 400
+    assert "Enter a valid link" in response.content.decode()
+    assert ("sex", "female") not in cells(world)
