@@ -43,6 +43,10 @@ def programme_workstreams(programme: Programme) -> list[Workstream]:
     )
 
 
+def programme_indicators(programme: Programme) -> list[Indicator]:
+    return list(programme.indicators.select_related("workstream").prefetch_related("disaggregations").order_by("code"))
+
+
 def recent_activities(queryset: QuerySet[Activity], limit: int = 20) -> list[Activity]:
     return list(
         queryset.select_related("workstream__twinning", "workstream__theme", "municipality").order_by(

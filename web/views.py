@@ -109,6 +109,7 @@ def programme_detail(request, pk: int):
         "twinnings": selectors.programme_twinnings(programme),
         "workstreams": selectors.programme_workstreams(programme),
         "activities": selectors.recent_activities(Activity.objects.filter(workstream__programme=programme)),
+        "indicators": selectors.programme_indicators(programme),
         "can_enter": any(access.can_enter_result(programme.pk, m) for m in programme_municipality_ids(programme.pk)),
         "can_log": _activity_rights(access)[0].filter(programme=programme).exists(),
     }
