@@ -440,8 +440,9 @@ class Rollup(models.Model):
         ON_TRACK = "on_track", _("On track")
         ABOVE = "above", _("Above target")
 
+    # Indexed by `rollup_group_idx` (indicator first), which also serves the foreign key.
     indicator = models.ForeignKey(
-        Indicator, on_delete=models.CASCADE, related_name="rollups", verbose_name=_("indicator")
+        Indicator, on_delete=models.CASCADE, related_name="rollups", verbose_name=_("indicator"), db_index=False
     )
     scope = models.CharField(_("scope"), max_length=12, choices=Scope.choices)
     scope_id = models.BigIntegerField(_("scope id"))
@@ -485,6 +486,14 @@ class Rollup(models.Model):
                 | Q(period_start__isnull=False, period_end__isnull=False),
                 name="rollup_period_both_or_neither",
             ),
+        ]
+        indexes = [
+            # One rollup group (a scope × disaggregation series of one indicator): the engine's
+            # cell recompute and the API's `?indicator=&scope=` reads.
+            models.Index(
+                fields=["indicator", "scope", "scope_id", "disaggregation_category", "disaggregation_option"],
+                name="rollup_group_idx",
+            )
         ]
 
     def __str__(self) -> str:
