@@ -31,8 +31,12 @@ def table(report: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     header = [_("Code"), _("Indicator"), _("Unit"), _("Direction"), _("Baseline")]
     for start, end in columns:
         label = f"{start.isoformat()}–{end.isoformat()}"
-        header += [f"{label} {_('target')}", f"{label} {_('actual')}", f"{label} {_('% of target')}"]
-    header += [_("LoP target"), _("LoP actual"), _("LoP % of target")]
+        header += [
+            _("%(period)s target") % {"period": label},
+            _("%(period)s actual") % {"period": label},
+            _("%(period)s percent of target") % {"period": label},
+        ]
+    header += [_("LoP target"), _("LoP actual"), _("LoP percent of target")]
     rows = []
     for row in report["rows"]:
         by_period = {(p["period_start"], p["period_end"]): p for p in row["periods"]}
