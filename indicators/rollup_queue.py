@@ -230,16 +230,25 @@ def alignment_pending() -> bool:
     )
 
 
-def pending_indicator_ids(indicator_ids: Iterable[int] | None = None) -> set[int]:
+def pending_indicator_ids(
+    indicator_ids: Iterable[int] | None = None, *, requested_after: datetime | None = None
+) -> set[int]:
     """The indicators (of `indicator_ids`, or all) with a recompute requested and not yet done:
-    a full recompute (state versions) or changed cells (RollupCellRequest rows). One query."""
+    a full recompute (state versions) or changed cells (RollupCellRequest rows). One query.
+
+    `requested_after` keeps only requests made since then (the ones whose task is still expected;
+    older ones were lost, e.g. while Redis was down, and wait for the reconcile).
+    """
     from indicators.models import RollupCellRequest
 
-    full = pending_indicators_queryset(indicator_ids).values("indicator_id")
+    full = pending_indicators_queryset(indicator_ids)
     cells = RollupCellRequest.objects.all()
     if indicator_ids is not None:
         cells = cells.filter(indicator_id__in=list(indicator_ids))
-    return set(full.union(cells.values("indicator_id")).values_list("indicator_id", flat=True))
+    if requested_after is not None:
+        full = full.filter(dirty_since__gte=requested_after)
+        cells = cells.filter(requested_at__gte=requested_after)
+    return set(full.values("indicator_id").union(cells.values("indicator_id")).values_list("indicator_id", flat=True))
 
 
 def pending_indicators_queryset(indicator_ids: Iterable[int] | None = None):

@@ -8,16 +8,18 @@ interleaving writes for one indicator.
 """
 
 import logging
+from datetime import timedelta
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
+from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
 from indicators import alignment, engine, rollup_queue
 
 logger = logging.getLogger(__name__)
 
-ROLLUP_QUEUE = "rollups"
+ALIGNMENT_WAITS_FOR = timedelta(minutes=10)
 # Errors worth retrying: the database or the broker went away for a moment.
 TRANSIENT_ERRORS = (OperationalError, InterfaceError, BrokerError, ConnectionError)
 RETRY_OPTIONS = {
@@ -58,9 +60,12 @@ def recompute_alignment() -> bool:
     """Rewrite the stored every-programme alignment snapshot once its indicators are up to date.
 
     While some indicator still has a recompute pending, its own task will enqueue this again,
-    so this one stops (alignment runs after the rollups it depends on).
+    so this one stops (alignment runs after the rollups it depends on). Requests older than
+    ALIGNMENT_WAITS_FOR are taken as lost (their task never came: Redis was down) and not waited
+    for; the reconcile repairs them.
     """
-    if rollup_queue.pending_indicator_ids():
+    recent = timezone.now() - ALIGNMENT_WAITS_FOR
+    if rollup_queue.pending_indicator_ids(requested_after=recent):
         return False
     written, _ = alignment.store_global_snapshot()
     return written

@@ -9,14 +9,16 @@ from django.conf import settings
 
 
 @pytest.fixture
-def rollup_queue_name(settings_override=None):
+def rollup_queue_name():
     """A queue name no other engineer's worker listens to; emptied afterwards."""
     name = f"rollups-test-{uuid.uuid4().hex[:10]}"
     from django.test import override_settings
 
     with override_settings(CELERY_ROLLUP_QUEUE=name):
         yield name
-    redis.Redis.from_url(settings.CELERY_BROKER_URL).delete(name)
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).delete(
+        name, f"_kombu.binding.{name}", f"_kombu.binding_permanent.{name}"
+    )
 
 
 @pytest.fixture
