@@ -1,10 +1,17 @@
 """The rollup engine: recomputes stored rollups from approved results and targets (DESIGN §4).
 
 On PostgreSQL one SQL statement computes every rollup cell of a set of indicators (all scopes,
-periods, LoP rows and disaggregations) and, in the same statement, upserts the rows that changed
-(`INSERT ... ON CONFLICT ... DO UPDATE ... WHERE IS DISTINCT FROM`) and deletes the rows that no
-longer apply. The number of queries per call is fixed (lock, version read, compute+write, state
-update) whatever the number of municipalities, periods or rows.
+periods, LoP rows and disaggregations), compares them with the stored rows in one hashed
+`EXCEPT`, upserts those that are new or differ (`INSERT ... ON CONFLICT ... DO UPDATE`) and deletes
+the rows that no longer apply. The cell variant (`recompute_requested_cells`) restricts all of
+that to the groups a few changed results feed. The number of queries per call is fixed (session
+settings, advisory lock, version read, taking cell requests, compute+write, state update)
+whatever the number of municipalities, periods or rows (tests/indicators/test_engine_queries.py).
+
+Every write for an indicator happens under `pg_advisory_xact_lock(ADVISORY_LOCK_CLASS, id)`, so
+two workers never interleave writes for one indicator; everything is one transaction, so a worker
+killed midway leaves the previous rows intact. `work_mem` is raised to 256 MB for the transaction
+(chunks of 50 indicators sort and hash in memory); lower `DEFAULT_CHUNK` on a small server.
 
 On SQLite (the embedded demo only) the same rules run in Python through `rollup_math`, over one
 read per table, and the differences are written in bulk: SQLite has no exact decimal arithmetic,
