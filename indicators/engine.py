@@ -238,32 +238,41 @@ cells AS (
     SELECT indicator_id, scope, scope_id, period_start, period_end, cat, opt, a, NULL
     FROM vals WHERE cat <> ''
 ),
-periodic AS (
-    SELECT c.indicator_id, c.scope, c.scope_id, c.period_start, c.period_end, c.cat, c.opt,
-           CASE WHEN ind.agg = 'cumulative'
-                THEN sum(c.a) OVER (PARTITION BY c.indicator_id, c.scope, c.scope_id, c.cat, c.opt
-                                    ORDER BY c.period_start ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-                ELSE c.a
-           END AS actual,
-           c.target, ind.direction
+windowed AS (
+    -- One sort of the cells serves the running totals and every LoP value: the "whole" window
+    -- sees the series, the "so_far" window the periods up to the row.
+    SELECT c.indicator_id, c.scope, c.scope_id, c.period_start, c.period_end, c.cat, c.opt, c.a, c.target,
+           ind.agg, ind.direction, ind.lop_target,
+           sum(c.a) OVER so_far AS running_a,
+           row_number() OVER so_far = count(*) OVER whole AS is_last,
+           sum(c.a) OVER whole AS total_a,
+           sum(c.target) OVER whole AS total_target,
+           (array_agg(c.a) FILTER (WHERE c.a IS NOT NULL) OVER whole)[count(c.a) OVER whole] AS latest_a,
+           (array_agg(c.target) FILTER (WHERE c.target IS NOT NULL) OVER whole)[count(c.target) OVER whole]
+               AS latest_target
     FROM cells c
     JOIN ind ON ind.id = c.indicator_id
+    WINDOW so_far AS (PARTITION BY c.indicator_id, c.scope, c.scope_id, c.cat, c.opt ORDER BY c.period_start
+                      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
+           whole AS (PARTITION BY c.indicator_id, c.scope, c.scope_id, c.cat, c.opt ORDER BY c.period_start
+                     ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+),
+periodic AS (
+    SELECT indicator_id, scope, scope_id, period_start, period_end, cat, opt,
+           CASE WHEN agg = 'cumulative' THEN running_a ELSE a END AS actual,
+           target, direction
+    FROM windowed
 ),
 lop AS (
-    SELECT c.indicator_id, c.scope, c.scope_id, NULL::date AS period_start, NULL::date AS period_end,
-           c.cat, c.opt,
-           CASE WHEN ind.agg = 'latest'
-                THEN (array_agg(c.a ORDER BY c.period_start DESC) FILTER (WHERE c.a IS NOT NULL))[1]
-                ELSE sum(c.a)
-           END AS actual,
-           CASE WHEN c.scope = 'programme' AND c.cat = '' AND ind.lop_target IS NOT NULL THEN ind.lop_target
-                WHEN ind.agg = 'sum' THEN sum(c.target)
-                ELSE (array_agg(c.target ORDER BY c.period_start DESC) FILTER (WHERE c.target IS NOT NULL))[1]
+    SELECT indicator_id, scope, scope_id, NULL::date AS period_start, NULL::date AS period_end, cat, opt,
+           CASE WHEN agg = 'latest' THEN latest_a ELSE total_a END AS actual,
+           CASE WHEN scope = 'programme' AND cat = '' AND lop_target IS NOT NULL THEN lop_target
+                WHEN agg = 'sum' THEN total_target
+                ELSE latest_target
            END AS target,
-           ind.direction
-    FROM cells c
-    JOIN ind ON ind.id = c.indicator_id
-    GROUP BY c.indicator_id, c.scope, c.scope_id, c.cat, c.opt, ind.agg, ind.lop_target, ind.direction
+           direction
+    FROM windowed
+    WHERE is_last
     UNION ALL
     SELECT ind.id, 'programme', ind.programme_id, NULL, NULL, '', '', NULL, ind.lop_target, ind.direction
     FROM ind
