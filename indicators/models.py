@@ -399,7 +399,15 @@ class Result(models.Model):
                 fields=["indicator", "period_start", "municipality"],
                 condition=Q(status="approved"),
                 name="result_approved_idx",
-            )
+            ),
+            # The rollup fast path reads one (indicator, disaggregation, municipality) cell.
+            models.Index(
+                fields=["indicator", "disaggregation_category", "disaggregation_option", "municipality"],
+                condition=Q(status="approved"),
+                name="result_approved_cell_idx",
+            ),
+            # API lists page by id within an indicator (keyset pagination).
+            models.Index(fields=["indicator", "id"], name="result_indicator_keyset_idx"),
         ]
 
     def __str__(self) -> str:

@@ -37,7 +37,7 @@ from .models import (
     Result,
     Target,
 )
-from .rollup_queue import schedule_alignment_recompute, schedule_recompute
+from .rollup_queue import schedule_alignment_recompute, schedule_cell_recompute, schedule_recompute
 
 MAX_BULK_RESULTS = 10_000
 EVIDENCE_URL_VALIDATOR = URLValidator(schemes=["http", "https"])
@@ -430,8 +430,14 @@ def results_create(
     except IntegrityError as error:  # a concurrent writer took one of the cells after our check
         message = _("Another user saved some of these results at the same time; try again.")
         raise BulkValidationError([RowError(0, "non_field_errors", message)]) from error
-    schedule_recompute(indicator_ids={r.indicator_id for r in results})
+    if status == Result.Status.APPROVED:  # drafts and submissions move no number
+        schedule_cell_recompute(cells=[_counted_cell(result) for result in results])
     return created
+
+
+def _counted_cell(result: Result) -> tuple[int, int, str, str]:
+    """The rollup input a result feeds: a change to it recomputes only the groups it belongs to."""
+    return (result.indicator_id, result.municipality_id, result.disaggregation_category, result.disaggregation_option)
 
 
 @transaction.atomic
@@ -548,7 +554,7 @@ def _transition(
     result._history_user = user
     result.save()
     if was_counted or to_status == Result.Status.APPROVED:
-        schedule_recompute(indicator_ids=[result.indicator_id])
+        schedule_cell_recompute(cells=[_counted_cell(result)])
     return result
 
 

@@ -2,7 +2,8 @@
 
 import pytest
 
-from indicators.models import IndicatorRollupState, Result
+from indicators.models import IndicatorRollupState, Result, RollupCellRequest
+from indicators.rollup_queue import pending_indicator_ids
 from indicators.services import MAX_BULK_RESULTS
 
 pytestmark = pytest.mark.django_db
@@ -79,18 +80,26 @@ def test_immutable_fields_and_status_cannot_be_patched(world, client_for):
     assert response.status_code == 400 and {"period_start", "status"} <= set(response.json())
 
 
-def test_bulk_creates_all_rows_with_one_recompute_per_indicator(world, client_for):
+def test_bulk_creates_all_rows_and_schedules_rollups_per_cell_not_per_row(world, client_for):
     indicator = world.indicators["p1"]
     before = IndicatorRollupState.objects.filter(indicator=indicator).values_list("requested_version", flat=True)
     before = before.first() or 0
-    rows = [row(world, m, q) for m in ("x", "y") for q in range(4)]
-    rows.append(row(world, "x", 0, disaggregation={"sex": "female"}, value="5"))
-    response = client_for("implementer_editor").post("/api/v1/results/", rows, format="json")
+    drafts = [row(world, "x", q) for q in range(4)]
+    response = client_for("implementer_editor").post("/api/v1/results/", drafts, format="json")
     assert response.status_code == 201, response.content
-    assert len(response.json()) == 9
+    assert not RollupCellRequest.objects.filter(indicator=indicator).exists()  # drafts move no number
+
+    approved = [row(world, "y", q, status="approved") for q in range(4)]
+    approved.append(row(world, "y", 0, disaggregation={"sex": "female"}, value="5", status="approved"))
+    response = client_for("ministry_approver").post("/api/v1/results/", approved, format="json")
+    assert response.status_code == 201, response.content
+    assert len(response.json()) == 5
     assert Result.objects.filter(indicator=indicator, period_start__gte="2025-07-01").count() == 9
-    state = IndicatorRollupState.objects.get(indicator=indicator)
-    assert state.requested_version == before + 1  # one stale mark for nine rows
+    requested = RollupCellRequest.objects.filter(indicator=indicator)
+    assert sorted(requested.values_list("disaggregation_option", flat=True)) == ["", "female"]  # one per cell
+    assert indicator.pk in pending_indicator_ids([indicator.pk])
+    state = IndicatorRollupState.objects.filter(indicator=indicator).values_list("requested_version", flat=True)
+    assert (state.first() or 0) == before  # no whole-indicator recompute for a handful of cells
 
 
 def test_bulk_errors_come_back_per_row_and_nothing_is_written(world, client_for):
