@@ -18,3 +18,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Serve static files from the app folders, as runserver does, without a collectstatic step.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Parallel test processes share one Redis: keep their cached reports apart.
+CACHES["default"]["KEY_PREFIX"] = "twinning-test-" + os.environ.get("PYTEST_XDIST_WORKER", "main")  # noqa: F405
