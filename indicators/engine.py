@@ -43,6 +43,9 @@ from projects.models import Twinning
 # First key of the two-key advisory locks that serialise one indicator's recomputes.
 ADVISORY_LOCK_CLASS = 73_011
 DEFAULT_CHUNK = 50
+# Indicators per rebuild transaction: one advisory lock each, well inside PostgreSQL's default
+# lock table (max_locks_per_transaction 64 × connections); the temporary table is on disk.
+REBUILD_CHUNK = 1000
 
 
 @dataclass
@@ -370,6 +373,30 @@ SELECT (SELECT count(*) FROM desired),
 _COMPUTE_SQL = _compute_sql(narrowed=False)
 _COMPUTE_CELLS_SQL = _compute_sql(narrowed=True)
 
+# The rebuild (`rebuild_indicators`) splits the whole-indicator statement in two: its `desired`
+# part computed into a temporary table by a read-only statement (which PostgreSQL may run with
+# parallel workers, unlike a statement that writes), and its compare-and-write part over that table.
+_DESIRED_END = _COMPUTE_SQL.index(",\nexisting AS (")
+_DESIRED_COLUMNS = "indicator_id, scope, scope_id, period_start, period_end, cat, opt, actual, target, pct, status"
+_BUILD_FRESH_SQL = (
+    f"CREATE TEMPORARY TABLE rollup_fresh ON COMMIT DROP AS {_COMPUTE_SQL[:_DESIRED_END]}\n"
+    f"SELECT {_DESIRED_COLUMNS} FROM desired"
+)
+_WRITE_FRESH_SQL = (
+    f"/* rollup engine: write a rebuild's changes */\nWITH desired AS (SELECT {_DESIRED_COLUMNS} FROM rollup_fresh)"
+    + _COMPUTE_SQL[_DESIRED_END:]
+)
+# Nothing stored yet for these indicators: every fresh row is new, so they go in with one plain
+# INSERT in index order (appends to the index pages instead of a probe per row).
+_INSERT_FRESH_SQL = """/* rollup engine: bulk insert a rebuild */
+INSERT INTO indicators_rollup
+    (indicator_id, scope, scope_id, period_start, period_end, disaggregation_category,
+     disaggregation_option, actual, target, percent_of_target, status, computed_at)
+SELECT indicator_id, scope, scope_id, period_start, period_end, cat, opt, actual, target, pct, status, %(now)s
+FROM rollup_fresh
+ORDER BY indicator_id, scope, scope_id, cat, opt, period_start
+"""
+
 
 def recompute_indicators(indicator_ids: Iterable[int]) -> RecomputeSummary:
     """Bring every rollup row of these indicators up to date from source, in one transaction.
@@ -467,6 +494,47 @@ def _take_cell_requests(ids: list[int]) -> list[tuple[int, int, str, str]]:
     return taken
 
 
+def rebuild_indicators(indicator_ids: Iterable[int]) -> RecomputeSummary:
+    """Whole indicators, the bulk way (PostgreSQL): what `recompute_indicators` does, same rows.
+
+    One transaction under the same advisory locks: computes every desired row into a temporary
+    table with one read-only `CREATE TEMPORARY TABLE ... AS` (PostgreSQL may give its scans
+    parallel workers; a statement that writes gets none), then, when nothing is stored yet for
+    these indicators, inserts them all with one plain `INSERT ... SELECT` in index order, and
+    otherwise compares with the stored rows in one hashed `EXCEPT` and writes only what differs
+    (the nightly reconcile: nothing). `rows_corrected` counts rows inserted, changed or deleted, as
+    in `recompute_indicators`. Elsewhere (SQLite) it is `recompute_indicators`.
+    """
+    ids = sorted({int(indicator_id) for indicator_id in indicator_ids})
+    if connection.vendor != "postgresql":
+        return recompute_indicators(ids)
+    summary = RecomputeSummary()
+    if not ids:
+        return summary
+    started = time.perf_counter()
+    now = timezone.now()
+    with transaction.atomic():
+        versions = _lock_and_read_versions(ids)
+        _take_cell_requests(ids)
+        with connection.cursor() as cursor:
+            cursor.execute(_BUILD_FRESH_SQL, {"ids": ids})
+            cursor.execute("SELECT EXISTS (SELECT 1 FROM indicators_rollup WHERE indicator_id = ANY(%s))", [ids])
+            if cursor.fetchone()[0]:
+                cursor.execute("ANALYZE rollup_fresh")  # so that the EXCEPT is planned as a hash
+                cursor.execute(_WRITE_FRESH_SQL, {"ids": ids, "now": now})
+                desired, changed, removed = cursor.fetchone()
+            else:
+                cursor.execute(_INSERT_FRESH_SQL, {"now": now})
+                desired, changed, removed = cursor.rowcount, cursor.rowcount, 0
+            cursor.execute("DROP TABLE rollup_fresh")
+        _mark_computed(ids, versions)
+    summary.indicators = len(ids)
+    summary.rows_written = desired
+    summary.rows_corrected = changed + removed
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
 def recompute_programme(programme_id: int) -> RecomputeSummary:
     """Every indicator of one programme."""
     ids = list(Indicator.objects.filter(programme_id=programme_id).values_list("id", flat=True))
@@ -474,16 +542,23 @@ def recompute_programme(programme_id: int) -> RecomputeSummary:
 
 
 def recompute_all(
-    *, progress: Callable[[int], None] | None = None, chunk: int = DEFAULT_CHUNK, jobs: int = 1
+    *, progress: Callable[[int], None] | None = None, chunk: int | None = None, jobs: int = 1
 ) -> RecomputeSummary:
     """Every indicator, `chunk` indicators per transaction (bounded locks and memory).
 
+    On PostgreSQL through `rebuild_indicators`, `REBUILD_CHUNK` indicators per transaction unless
+    `chunk` says otherwise; elsewhere `recompute_indicators`, `DEFAULT_CHUNK` at a time.
     `progress(n)` is called after each chunk with the number of indicators done in it. `jobs` > 1
     runs chunks on that many database connections at once (PostgreSQL; commands only — inside a
     test's transaction the other connections would not see its data).
     """
     ids = list(Indicator.objects.order_by("id").values_list("id", flat=True))
-    return recompute_in_chunks(ids, progress=progress, chunk=chunk, jobs=jobs)
+    if connection.vendor == "postgresql":
+        # Split so that every connection has a share of the work (each transaction is one
+        # single-threaded compute statement: `jobs` of them keep `jobs` cores busy).
+        chunk = chunk or max(1, min(REBUILD_CHUNK, -(-len(ids) // max(1, jobs))))
+        return recompute_in_chunks(ids, progress=progress, chunk=chunk, jobs=jobs, runner=rebuild_indicators)
+    return recompute_in_chunks(ids, progress=progress, chunk=chunk or DEFAULT_CHUNK, jobs=jobs)
 
 
 def recompute_in_chunks(
@@ -492,7 +567,10 @@ def recompute_in_chunks(
     progress: Callable[[int], None] | None = None,
     chunk: int = DEFAULT_CHUNK,
     jobs: int = 1,
+    runner: Callable[[list[int]], RecomputeSummary] | None = None,
 ) -> RecomputeSummary:
+    """`runner` (default `recompute_indicators`) over `chunk` indicators at a time."""
+    runner = runner or recompute_indicators
     summary = RecomputeSummary()
     ordered = sorted(set(ids))
     parts = [ordered[start : start + chunk] for start in range(0, len(ordered), chunk)]
@@ -501,7 +579,7 @@ def recompute_in_chunks(
 
         def run(part: list[int]) -> RecomputeSummary:
             try:
-                return recompute_indicators(part)
+                return runner(part)
             finally:
                 connections.close_all()  # this thread's own connection
 
@@ -513,7 +591,7 @@ def recompute_in_chunks(
         summary.seconds = time.perf_counter() - started
         return summary
     for part in parts:
-        summary.add(recompute_indicators(part))
+        summary.add(runner(part))
         if progress is not None:
             progress(len(part))
     return summary

@@ -19,18 +19,21 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--indicator", type=int, action="append", help="indicator id (repeatable)")
         parser.add_argument("--programme", type=int, help="programme id")
-        parser.add_argument("--chunk", type=int, default=engine.DEFAULT_CHUNK, help="indicators per transaction")
+        parser.add_argument(
+            "--chunk",
+            type=int,
+            help=f"indicators per transaction (default {engine.DEFAULT_CHUNK}; full runs on PostgreSQL "
+            f"{engine.REBUILD_CHUNK})",
+        )
         parser.add_argument("--jobs", type=int, default=1, help="database connections working at once (full runs)")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
-    def handle(
-        self, *args, indicator=None, programme=None, chunk=engine.DEFAULT_CHUNK, jobs=1, no_progress=False, **options
-    ):
+    def handle(self, *args, indicator=None, programme=None, chunk=None, jobs=1, no_progress=False, **options):
         if indicator:
             missing = set(indicator) - set(Indicator.objects.filter(id__in=indicator).values_list("id", flat=True))
             if missing:
                 raise CommandError(f"No indicator with id {', '.join(map(str, sorted(missing)))}.")
-            summary = engine.recompute_in_chunks(indicator, chunk=chunk)
+            summary = engine.recompute_in_chunks(indicator, chunk=chunk or engine.DEFAULT_CHUNK)
         elif programme is not None:
             if not Programme.objects.filter(id=programme).exists():
                 raise CommandError(f"No programme with id {programme}.")
