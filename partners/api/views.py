@@ -1,7 +1,9 @@
+import django_filters
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError
 
-from twinning.api.views import ServiceViewSet
+from twinning.api.views import ServiceViewSet, filterset_for
 
 from .. import services
 from ..models import Membership, Organisation
@@ -30,13 +32,25 @@ class OrganisationViewSet(ServiceViewSet):
         return services.organisation_update(organisation=instance, **data)
 
 
+def filter_user(queryset, name, value):
+    """`?user=` takes what the list shows (the username) or the user's id."""
+    condition = Q(user__username=value)
+    if value.isdigit() and len(value) < 19:
+        condition |= Q(user_id=int(value))
+    return queryset.filter(condition)
+
+
 class MembershipViewSet(ServiceViewSet):
     """Who belongs to which organisation with which role. Managed by superusers and by the
     organisation's `admin` members; a user also sees their own memberships."""
 
     base_queryset = Membership.objects.select_related("user", "organisation")
     serializer_class = MembershipSerializer
-    filterset_fields = ["organisation", "user", "role"]
+    filterset_class = filterset_for(
+        Membership,
+        {"organisation": ["exact"], "role": ["exact"]},
+        user=django_filters.CharFilter(method=filter_user, help_text=_("A username (or a user id).")),
+    )
     ordering_fields = ["id", "role", "organisation"]
     ordering = ["id"]
 

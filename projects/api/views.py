@@ -25,15 +25,19 @@ class ProgrammeViewSet(ServiceViewSet):
 
     base_queryset = Programme.objects.prefetch_related(Prefetch("donors", queryset=ids_only))
     serializer_class = ProgrammeSerializer
-    filterset_fields = {
-        "donors": ["exact"],
-        "implementer": ["exact"],
-        "counterpart": ["exact"],
-        "status": ["exact"],
-        "code": ["exact"],
-        "start_date": ["exact", "gte", "lte"],
-        "end_date": ["exact", "gte", "lte"],
-    }
+    filterset_class = filterset_for(
+        Programme,
+        {
+            "donors": ["exact"],
+            "implementer": ["exact"],
+            "counterpart": ["exact"],
+            "status": ["exact"],
+            "code": ["exact"],
+            "start_date": ["exact", "gte", "lte"],
+            "end_date": ["exact", "gte", "lte"],
+        },
+        donor=django_filters.NumberFilter(field_name="donors", distinct=True),
+    )
     ordering_fields = ["id", "code", "name_en", "name_ar", "start_date", "end_date", "status"]
     ordering = ["code"]
 
@@ -95,7 +99,11 @@ class ProgrammeChildViewSet(ServiceViewSet):
 class TwinningViewSet(ProgrammeChildViewSet):
     base_queryset = Twinning.objects.prefetch_related(Prefetch("municipalities", queryset=ids_only))
     serializer_class = TwinningSerializer
-    filterset_fields = {"programme": ["exact"], "municipalities": ["exact"], "status": ["exact"]}
+    filterset_class = filterset_for(
+        Twinning,
+        {"programme": ["exact"], "municipalities": ["exact"], "status": ["exact"]},
+        municipality=django_filters.NumberFilter(field_name="municipalities", distinct=True),
+    )
     ordering_fields = ["id", "name_en", "name_ar", "signed_on", "status"]
     ordering = ["id"]
 
@@ -137,13 +145,17 @@ class ThemeViewSet(ServiceViewSet):
 class WorkstreamViewSet(ProgrammeChildViewSet):
     base_queryset = Workstream.objects.prefetch_related(Prefetch("municipalities", queryset=ids_only))
     serializer_class = WorkstreamSerializer
-    filterset_fields = {
-        "programme": ["exact"],
-        "twinning": ["exact"],
-        "theme": ["exact"],
-        "lead": ["exact"],
-        "municipalities": ["exact"],
-    }
+    filterset_class = filterset_for(
+        Workstream,
+        {
+            "programme": ["exact"],
+            "twinning": ["exact"],
+            "theme": ["exact"],
+            "lead": ["exact"],
+            "municipalities": ["exact"],
+        },
+        municipality=django_filters.NumberFilter(field_name="municipalities", distinct=True),
+    )
     ordering_fields = ["id", "name_en", "name_ar"]
     ordering = ["id"]
 

@@ -6,9 +6,11 @@ through filters alike. A write the user's role does not allow answers 403: first
 viewer-only user never reaches validation), then for the object or the data at hand.
 """
 
+import django_filters
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
-from rest_framework import mixins, permissions, viewsets
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import filters, mixins, permissions, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
@@ -33,6 +35,25 @@ class ServicePermission(permissions.IsAuthenticated):
         return view.may_write_object(access_for(request.user), obj)
 
 
+class IdFilterSet(django_filters.FilterSet):
+    """Foreign keys (and many-to-many fields) filter by plain id: an unknown id, or one outside the
+    user's view, matches nothing (an empty list), so a filter never tells the two apart. A value
+    that is not a number is a 400 naming the parameter."""
+
+    @classmethod
+    def filter_for_lookup(cls, field, lookup_type):
+        if field.is_relation and lookup_type == "exact":
+            return django_filters.NumberFilter, {"distinct": bool(field.many_to_many)}
+        return super().filter_for_lookup(field, lookup_type)
+
+
+class IdFilterBackend(DjangoFilterBackend):
+    filterset_base = IdFilterSet
+
+
+FILTER_BACKENDS = [IdFilterBackend, filters.OrderingFilter]
+
+
 class ServiceViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -46,6 +67,7 @@ class ServiceViewSet(
     Without `delete_object` the resource has no DELETE."""
 
     permission_classes = [ServicePermission]
+    filter_backends = FILTER_BACKENDS
     permission_denied_message = NOT_ALLOWED
     base_queryset = None
     # Any id reaches the view, so a malformed one is a JSON 404 rather than the site's HTML page.
@@ -132,10 +154,8 @@ class JSONErrorsMixin:
 def filterset_for(model, fields: dict, **extra):
     """A FilterSet over `fields` (as `filterset_fields`) plus named extra filters,
     e.g. programme=NumberFilter(field_name="workstream__programme")."""
-    import django_filters
-
     meta = type("Meta", (), {"model": model, "fields": fields})
-    return type(f"{model.__name__}FilterSet", (django_filters.FilterSet,), {"Meta": meta, **extra})
+    return type(f"{model.__name__}FilterSet", (IdFilterSet,), {"Meta": meta, **extra})
 
 
 class ValuesListMixin:
