@@ -852,3 +852,25 @@ def test_outside_objects_are_404_and_absent(contract):
         assert client.json(path, {param: value})["count"] == 0, path
     assert client.json("results/", {"programme": contract.p2})["count"] == 1
     assert client.json("national-targets/")["count"] == 2 and client.json("themes/")["count"] == 1
+
+
+def test_fields_the_contract_names_without_a_language_are_writable(contract):
+    """`unit`, `definition` (indicators), `lessons_learned` (activities), `region` (organisations)
+    are listed as plain fields: writing them sets the request language's column."""
+    created = contract.root.post(
+        "indicators/",
+        {"programme": contract.p, "code": "U", "name": "Plain name", "unit": "people", "definition": "Counted"},
+    )
+    assert created["name_en"] == "Plain name" and created["unit"] == "people" and created["definition"] == "Counted"
+    patched = contract.root.api.patch(
+        f"{API}indicators/{created['id']}/", {"unit": "أشخاص"}, format="json", HTTP_ACCEPT_LANGUAGE="ar"
+    ).json()
+    assert patched["unit_ar"] == "أشخاص" and patched["unit_en"] == "people"
+    activity = contract.root.post(
+        "activities/",
+        {"workstream": contract.workstream, "kind": "training", "title_en": "T", "lessons_learned": "Start early",
+         "start_date": "2025-02-01", "end_date": "2025-02-01"},
+    )  # fmt: skip
+    assert activity["lessons_learned"] == "Start early"
+    region = contract.root.patch(f"organisations/{contract.m1}/", {"region": "Nalut"})
+    assert region["region"] == "Nalut" and region["region_en"] == "Nalut"

@@ -7,6 +7,7 @@ part in what) live in the services, which report them as field messages.
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
@@ -25,9 +26,25 @@ def translated(*names: str) -> list[str]:
 
 class APIModelSerializer(serializers.ModelSerializer):
     """A ModelSerializer that leaves uniqueness and cross-field rules to the services and caps
-    free text. Translated base names (`name`, `title`, …) are read-only: write `name_en`/`name_ar`."""
+    free text. Translated base names (`name`, `title`, `unit`, …) are read in the request's
+    language; written, a base name sets that language's column (`unit` with `Accept-Language: ar`
+    sets `unit_ar`) unless the body also names that column itself."""
 
     translated_fields: tuple[str, ...] = ()
+
+    def to_internal_value(self, data):
+        if self.translated_fields and hasattr(data, "keys"):
+            language = (get_language() or "en")[:2]
+            language = language if language in ("en", "ar") else "en"
+            copied = None
+            for base in self.translated_fields:
+                column = f"{base}_{language}"
+                if base in data and column not in data and column in self.fields:
+                    copied = data.copy() if copied is None else copied
+                    copied[column] = data[base]
+            if copied is not None:
+                data = copied
+        return super().to_internal_value(data)
 
     def build_standard_field(self, field_name, model_field):
         field_class, kwargs = super().build_standard_field(field_name, model_field)
