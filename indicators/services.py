@@ -110,6 +110,10 @@ class BulkValidationError(Exception):
         super().__init__(f"{len(errors)} invalid rows")
 
 
+class BulkTooLarge(BulkValidationError):
+    """More rows than one bulk write takes; nothing was checked or written."""
+
+
 # Periods ------------------------------------------------------------------------------------
 
 MONTH_NAMES = {
@@ -382,7 +386,7 @@ def results_create(
     if status not in CREATABLE_STATUSES:
         raise ValidationError({"status": _("New results are drafts, submitted or (for approvers) approved.")})
     if len(rows) > MAX_BULK_RESULTS:
-        raise BulkValidationError(
+        raise BulkTooLarge(
             [
                 RowError(
                     MAX_BULK_RESULTS,

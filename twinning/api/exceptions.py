@@ -14,7 +14,7 @@ from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from indicators.services import MAX_BULK_RESULTS, BulkValidationError, ResultLocked, StaleVersion
+from indicators.services import BulkTooLarge, BulkValidationError, ResultLocked, StaleVersion
 
 
 class PayloadTooLarge(APIException):
@@ -51,10 +51,10 @@ def exception_handler(exc, context):
     if isinstance(exc, ResultLocked):
         return Response({"detail": " ".join(str(m) for m in exc.messages)}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, BulkValidationError):
-        rows = bulk_error_rows(exc)
-        too_many = any(row["row"] == MAX_BULK_RESULTS and row["field"] == "non_field_errors" for row in rows)
-        code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE if too_many and len(rows) == 1 else status.HTTP_400_BAD_REQUEST
-        return Response(rows, status=code)
+        code = (
+            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE if isinstance(exc, BulkTooLarge) else status.HTTP_400_BAD_REQUEST
+        )
+        return Response(bulk_error_rows(exc), status=code)
     if isinstance(exc, DjangoValidationError):
         return Response(validation_error_data(exc), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, (ProtectedError, RestrictedError)):
