@@ -273,15 +273,19 @@ def latest_computed_at(indicator_ids: Iterable[int] | None = None) -> datetime |
 
 def rollup_version() -> str:
     """A cheap cache key that changes whenever a rollup or the alignment snapshot is requested or
-    recomputed (every recompute stamps `computed_at`, even when it corrects nothing). One query."""
-    from indicators.models import AlignmentSnapshot, IndicatorRollupState
+    recomputed (every recompute stamps `computed_at`, even when it corrects nothing). One query.
+
+    Cell requests (the fast path) count too, so a report cached just before a result was
+    approved does not keep saying that nothing is pending."""
+    from indicators.models import AlignmentSnapshot, IndicatorRollupState, RollupCellRequest
 
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT (SELECT COALESCE(SUM(requested_version), 0) FROM {IndicatorRollupState._meta.db_table}), "
             f"(SELECT MAX(computed_at) FROM {IndicatorRollupState._meta.db_table}), "
             f"(SELECT MAX(requested_version) FROM {AlignmentSnapshot._meta.db_table}), "
-            f"(SELECT MAX(computed_at) FROM {AlignmentSnapshot._meta.db_table})"
+            f"(SELECT MAX(computed_at) FROM {AlignmentSnapshot._meta.db_table}), "
+            f"(SELECT MAX(id) FROM {RollupCellRequest._meta.db_table})"
         )
         parts = cursor.fetchone()
     return "/".join(str(part) for part in parts)

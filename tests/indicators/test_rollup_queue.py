@@ -12,6 +12,7 @@ from indicators.rollup_queue import (
     pending_indicator_ids,
     rollup_version,
     schedule_alignment_recompute,
+    schedule_cell_recompute,
     schedule_recompute,
 )
 from projects.signals import programme_scope_changed
@@ -85,6 +86,16 @@ def test_recompute_clears_pending_and_stamps_computed_at(django_capture_on_commi
     engine.recompute_indicators([indicator.id])
     assert pending_indicator_ids() == set()
     assert latest_computed_at([indicator.id]) is not None
+    assert rollup_version() != version_before
+
+
+def test_a_cell_request_changes_the_rollup_version(django_capture_on_commit_callbacks):
+    """Cached reports are keyed by the version: a pending cell must not hide behind an old key."""
+    indicator, municipality = IndicatorFactory(), MunicipalityFactory()
+    version_before = rollup_version()
+    with transaction.atomic():
+        schedule_cell_recompute(cells=[(indicator.id, municipality.id, "", "")])
+    assert pending_indicator_ids() == {indicator.id}
     assert rollup_version() != version_before
 
 
