@@ -271,12 +271,14 @@ def access_for(user) -> Access:
     cached = getattr(user, "_twinning_access", None)
     if cached is not None:
         return cached
-    grants = tuple(
-        MembershipGrant(organisation_id, kind, role)
-        for organisation_id, kind, role in Membership.objects.filter(user_id=user.pk).values_list(
-            "organisation_id", "organisation__kind", "role"
-        )
-    )
+    rows = Membership.objects.filter(user_id=user.pk).values_list("organisation_id", "organisation__kind", "role")
+    return attach_access(user, rows)
+
+
+def attach_access(user, membership_rows) -> Access:
+    """Build the user's access from (organisation id, organisation kind, role) rows and keep it on
+    the user; for callers that read the memberships together with the user (token sign-in)."""
+    grants = tuple(MembershipGrant(organisation_id, kind, role) for organisation_id, kind, role in membership_rows)
     access = Access(user_id=user.pk, is_superuser=user.is_superuser, grants=grants)
     user._twinning_access = access
     return access
