@@ -472,6 +472,14 @@ def result_create(
         comment=comment,
         evidence_url=evidence_url,
     )
+    return result_create_from_row(row=row, user=user, status=status)
+
+
+@transaction.atomic
+def result_create_from_row(
+    *, row: ResultRow, user: AbstractBaseUser | None = None, status: str = Result.Status.DRAFT
+) -> Result:
+    """One result from a row of ids (as the API receives it); errors come back by field."""
     try:
         (result,) = results_create(rows=[row], user=user, status=status)
     except BulkValidationError as error:

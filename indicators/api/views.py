@@ -222,6 +222,22 @@ RESULT_COLUMNS = (
 )  # fmt: skip
 
 
+def result_row(data: dict, *, indicator_id: int, municipality_id: int) -> services.ResultRow:
+    """A validated result body as the services' row (one place for the single and bulk paths)."""
+    return services.ResultRow(
+        indicator_id=indicator_id,
+        municipality_id=municipality_id,
+        period_start=data["period_start"],
+        period_end=data["period_end"],
+        disaggregation=data.get("disaggregation") or {},
+        value=data.get("value"),
+        numerator=data.get("numerator"),
+        denominator=data.get("denominator"),
+        comment=data.get("comment", ""),
+        evidence_url=data.get("evidence_url", ""),
+    )
+
+
 class ResultViewSet(ValuesListMixin, ServiceViewSet):
     """Results, scoped as DESIGN §7 says (a municipality member sees its own municipality's only).
 
@@ -282,17 +298,8 @@ class ResultViewSet(ValuesListMixin, ServiceViewSet):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         self.check_create(data["indicator"].programme_id, data["municipality"].pk, data.get("status"))
-        result = services.result_create(
-            indicator=data["indicator"],
-            municipality=data["municipality"],
-            period_start=data["period_start"],
-            period_end=data["period_end"],
-            disaggregation=data.get("disaggregation") or {},
-            value=data.get("value"),
-            numerator=data.get("numerator"),
-            denominator=data.get("denominator"),
-            comment=data.get("comment", ""),
-            evidence_url=data.get("evidence_url", ""),
+        result = services.result_create_from_row(
+            row=result_row(data, indicator_id=data["indicator"].pk, municipality_id=data["municipality"].pk),
             user=request.user,
             status=data.get("status") or Result.Status.DRAFT,
         )
@@ -358,18 +365,7 @@ class ResultViewSet(ValuesListMixin, ServiceViewSet):
         if denied:
             return Response(denied, status=status.HTTP_403_FORBIDDEN)
         result_rows = [
-            services.ResultRow(
-                indicator_id=data["indicator"],
-                municipality_id=data["municipality"],
-                period_start=data["period_start"],
-                period_end=data["period_end"],
-                disaggregation=data.get("disaggregation") or {},
-                value=data.get("value"),
-                numerator=data.get("numerator"),
-                denominator=data.get("denominator"),
-                comment=data.get("comment", ""),
-                evidence_url=data.get("evidence_url", ""),
-            )
+            result_row(data, indicator_id=data["indicator"], municipality_id=data["municipality"])
             for _index, data in parsed
         ]
         created = services.results_create(rows=result_rows, user=self.request.user, status=status_)
