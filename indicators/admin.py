@@ -102,12 +102,8 @@ class TargetAdmin(ServiceAdmin):
     def service_update(self, request, obj, data):
         return services.target_update(target=obj, **data)
 
-    def delete_model(self, request, obj):
+    def service_delete(self, request, obj):
         services.target_delete(target=obj)
-
-    def delete_queryset(self, request, queryset):
-        for target in queryset:
-            services.target_delete(target=target)
 
 
 class ResultForm(ServiceForm):
@@ -193,12 +189,13 @@ class ResultAdmin(ServiceAdmin, SimpleHistoryAdmin):
     def service_update(self, request, obj, data):
         return services.result_update(result=obj, user=request.user, **only(data, *services.RESULT_VALUE_FIELDS))
 
-    def delete_model(self, request, obj):
-        services.result_delete(result=obj, user=request.user)
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.status == Result.Status.APPROVED:
+            return False  # locked until an approver reopens it
+        return super().has_delete_permission(request, obj)
 
-    def delete_queryset(self, request, queryset):
-        for result in queryset:
-            services.result_delete(result=result, user=request.user)
+    def service_delete(self, request, obj):
+        services.result_delete(result=obj, user=request.user)
 
     def _transition(self, request, queryset, service, done_message):
         done = 0
@@ -262,7 +259,7 @@ class FunderGoalAdmin(TranslatedServiceAdmin):
             raise ValidationError({"donor": _("A goal cannot move to another donor.")})
         return services.funder_goal_update(funder_goal=obj, **data)
 
-    def delete_model(self, request, obj):
+    def service_delete(self, request, obj):
         services.funder_goal_delete(funder_goal=obj)
 
 
@@ -278,9 +275,5 @@ class AlignmentAdmin(ServiceAdmin):
     def service_update(self, request, obj, data):
         return services.alignment_update(alignment=obj, **data)
 
-    def delete_model(self, request, obj):
+    def service_delete(self, request, obj):
         services.alignment_delete(alignment=obj)
-
-    def delete_queryset(self, request, queryset):
-        for alignment in queryset:
-            services.alignment_delete(alignment=alignment)

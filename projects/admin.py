@@ -48,6 +48,9 @@ class TwinningAdmin(TranslatedServiceAdmin):
             raise ValidationError({"programme": _("A twinning cannot move to another programme.")})
         return services.twinning_update(twinning=obj, **data)
 
+    def service_delete(self, request, obj):
+        services.twinning_delete(twinning=obj)
+
 
 @admin.register(Theme)
 class ThemeAdmin(TranslatedServiceAdmin):
@@ -86,6 +89,9 @@ class WorkstreamAdmin(TranslatedServiceAdmin):
             raise ValidationError({"programme": _("A workstream cannot move to another programme.")})
         return services.workstream_update(workstream=obj, **data)
 
+    def service_delete(self, request, obj):
+        services.workstream_delete(workstream=obj)
+
 
 @admin.register(Activity)
 class ActivityAdmin(TranslatedServiceAdmin):
@@ -113,3 +119,6 @@ class ActivityAdmin(TranslatedServiceAdmin):
 
     def service_update(self, request, obj, data):
         return services.activity_update(activity=obj, **data)
+
+    def service_delete(self, request, obj):
+        services.activity_delete(activity=obj)

@@ -5,8 +5,16 @@ import pytest
 from django.urls import reverse
 
 from indicators.models import Result
+from indicators.rollup_queue import pending_indicator_ids
 from projects.models import Twinning
-from tests.factories import IndicatorFactory, MunicipalityFactory, ProgrammeFactory, TwinningFactory, UserFactory
+from tests.factories import (
+    IndicatorFactory,
+    MunicipalityFactory,
+    ProgrammeFactory,
+    ResultFactory,
+    TwinningFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -106,3 +114,36 @@ def test_admin_pages_render_in_both_languages(admin_client, twinned, language):
     body = response.content.decode()
     assert f'lang="{language}"' in body
     assert ('dir="rtl"' in body) == (language == "ar")
+
+
+def test_deleting_a_twinning_in_the_admin_marks_its_programme_stale(admin_client, twinned):
+    programme, _, _ = twinned
+    indicator = IndicatorFactory(programme=programme)
+    twinning = Twinning.objects.get(programme=programme)
+    response = admin_client.post(reverse("admin:projects_twinning_delete", args=[twinning.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    assert not Twinning.objects.exists()
+    assert indicator.pk in pending_indicator_ids([indicator.pk])
+
+
+def test_approved_results_cannot_be_deleted_in_the_admin(admin_client, twinned):
+    programme, ghadames, tinley = twinned
+    indicator = IndicatorFactory(programme=programme)
+    draft = ResultFactory(
+        indicator=indicator, municipality=ghadames, period_start="2025-10-01", period_end="2025-12-31"
+    )
+    approved = ResultFactory(
+        indicator=indicator,
+        municipality=tinley,
+        period_start="2025-10-01",
+        period_end="2025-12-31",
+        status=Result.Status.APPROVED,
+    )
+    changelist = reverse("admin:indicators_result_changelist")
+    both = {"action": "delete_selected", "_selected_action": [draft.pk, approved.pk], "post": "yes"}
+    assert admin_client.post(changelist, both).status_code == 403
+    assert admin_client.get(reverse("admin:indicators_result_delete", args=[approved.pk])).status_code == 403
+    assert Result.objects.count() == 2
+    only_draft = {"action": "delete_selected", "_selected_action": [draft.pk], "post": "yes"}
+    assert admin_client.post(changelist, only_draft).status_code == 302
+    assert list(Result.objects.values_list("pk", flat=True)) == [approved.pk]

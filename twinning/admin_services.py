@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from modeltranslation.admin import TranslationAdmin
@@ -42,16 +42,18 @@ class ServiceForm(forms.ModelForm):
         if not hasattr(error, "error_dict"):
             self.add_error(None, error)
             return
-        for field_name, messages in error.error_dict.items():
+        for field_name, field_messages in error.error_dict.items():
             target = field_name if field_name in self.fields else None
             if field_name == NON_FIELD_ERRORS:
                 target = None
-            self.add_error(target, ValidationError(messages))
+            self.add_error(target, ValidationError(field_messages))
 
 
 class ServiceAdmin(admin.ModelAdmin):
     """Subclasses implement `service_create(request, data)` and `service_update(request, obj, data)`,
-    both returning the saved object; `data` is the form's cleaned data."""
+    both returning the saved object; `data` is the form's cleaned data. Models whose deletion
+    carries a rule (a recompute, a signal) override `service_delete`; the delete page and the
+    bulk "delete selected" action both go through it."""
 
     form = ServiceForm
 
@@ -60,6 +62,19 @@ class ServiceAdmin(admin.ModelAdmin):
 
     def service_update(self, request, obj, data: dict[str, Any]):
         raise NotImplementedError
+
+    def service_delete(self, request, obj) -> None:
+        obj.delete()
+
+    def delete_model(self, request, obj):
+        self.service_delete(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            try:
+                self.service_delete(request, obj)
+            except ValidationError as error:  # approved meanwhile, say: kept, and the user is told why
+                self.message_user(request, f"{obj}: {' '.join(error.messages)}", messages.ERROR)
 
     def changed_data(self, form: forms.ModelForm) -> dict[str, Any]:
         return {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
