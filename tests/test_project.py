@@ -23,6 +23,16 @@ def run_python(code: str, **env) -> subprocess.CompletedProcess:
     )
 
 
+def test_manage_py_names_the_missing_secret_key():
+    environment = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
+    completed = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60
+    )
+    assert completed.returncode == 1
+    assert "SECRET_KEY must be set" in completed.stderr
+    assert "Traceback" not in completed.stderr
+
+
 def test_secret_key_is_required_when_debug_is_off():
     completed = run_python("import django; django.setup()")
     assert completed.returncode != 0
