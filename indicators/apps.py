@@ -7,7 +7,14 @@ class IndicatorsConfig(AppConfig):
     verbose_name = _("Indicators")
 
     def ready(self) -> None:
+        from django.db.models.signals import pre_delete
+
+        from indicators.models import Indicator
         from projects.signals import programme_scope_changed
+
+        pre_delete.connect(
+            lock_rollups_of_deleted_indicator, sender=Indicator, dispatch_uid="indicators.rollups.indicator_deleted"
+        )
 
         programme_scope_changed.connect(
             recompute_after_programme_scope_change, dispatch_uid="indicators.rollups.programme_scope_changed"
@@ -22,3 +29,12 @@ def recompute_after_programme_scope_change(sender, *, programme_id: int, **kwarg
 
     schedule_recompute(indicator_ids=Indicator.objects.filter(programme_id=programme_id).values_list("id", flat=True))
     schedule_alignment_recompute()
+
+
+def lock_rollups_of_deleted_indicator(sender, *, instance, **kwargs) -> None:
+    """Take the indicator's rollup lock before its rollups are deleted: a recompute running now
+    finishes first, and one starting later no longer finds the indicator (the rollup table has no
+    foreign key that would stop it writing rows for a deleted indicator)."""
+    from indicators.engine import lock_indicators
+
+    lock_indicators([instance.pk])

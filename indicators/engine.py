@@ -329,8 +329,8 @@ upsert_periods AS (
     SELECT indicator_id, scope, scope_id, period_start, period_end, cat, opt,
            actual, target, pct, status, %(now)s
     FROM {write_source} WHERE period_start IS NOT NULL
-    ON CONFLICT (indicator_id, scope, scope_id, period_start, period_end,
-                 disaggregation_category, disaggregation_option) WHERE period_start IS NOT NULL
+    ON CONFLICT (indicator_id, scope, scope_id, disaggregation_category, disaggregation_option,
+                 period_start, period_end)
     DO UPDATE SET actual = EXCLUDED.actual, target = EXCLUDED.target,
                   percent_of_target = EXCLUDED.percent_of_target, status = EXCLUDED.status,
                   computed_at = EXCLUDED.computed_at
@@ -387,14 +387,14 @@ _WRITE_FRESH_SQL = (
     + _COMPUTE_SQL[_DESIRED_END:]
 )
 # Nothing stored yet for these indicators: every fresh row is new, so they go in with one plain
-# INSERT in index order (appends to the index pages instead of a probe per row).
+# INSERT. The compute leaves them grouped as the unique index orders them (the window sort), so
+# sorting them again here would cost more than it saves.
 _INSERT_FRESH_SQL = """/* rollup engine: bulk insert a rebuild */
 INSERT INTO indicators_rollup
     (indicator_id, scope, scope_id, period_start, period_end, disaggregation_category,
      disaggregation_option, actual, target, percent_of_target, status, computed_at)
 SELECT indicator_id, scope, scope_id, period_start, period_end, cat, opt, actual, target, pct, status, %(now)s
 FROM rollup_fresh
-ORDER BY indicator_id, scope, scope_id, cat, opt, period_start
 """
 
 
@@ -500,7 +500,7 @@ def rebuild_indicators(indicator_ids: Iterable[int]) -> RecomputeSummary:
     One transaction under the same advisory locks: computes every desired row into a temporary
     table with one read-only `CREATE TEMPORARY TABLE ... AS` (PostgreSQL may give its scans
     parallel workers; a statement that writes gets none), then, when nothing is stored yet for
-    these indicators, inserts them all with one plain `INSERT ... SELECT` in index order, and
+    these indicators, inserts them all with one plain `INSERT ... SELECT`, and
     otherwise compares with the stored rows in one hashed `EXCEPT` and writes only what differs
     (the nightly reconcile: nothing). `rows_corrected` counts rows inserted, changed or deleted, as
     in `recompute_indicators`. Elsewhere (SQLite) it is `recompute_indicators`.
@@ -544,7 +544,8 @@ def recompute_programme(programme_id: int) -> RecomputeSummary:
 def recompute_all(
     *, progress: Callable[[int], None] | None = None, chunk: int | None = None, jobs: int = 1
 ) -> RecomputeSummary:
-    """Every indicator, `chunk` indicators per transaction (bounded locks and memory).
+    """Every indicator, `chunk` indicators per transaction (bounded locks and memory), after
+    removing rollups left by a deleted indicator (counted as corrected rows).
 
     On PostgreSQL through `rebuild_indicators`, `REBUILD_CHUNK` indicators per transaction unless
     `chunk` says otherwise; elsewhere `recompute_indicators`, `DEFAULT_CHUNK` at a time.
@@ -552,13 +553,17 @@ def recompute_all(
     runs chunks on that many database connections at once (PostgreSQL; commands only — inside a
     test's transaction the other connections would not see its data).
     """
+    orphans = remove_orphan_rollups()
     ids = list(Indicator.objects.order_by("id").values_list("id", flat=True))
     if connection.vendor == "postgresql":
         # Split so that every connection has a share of the work (each transaction is one
         # single-threaded compute statement: `jobs` of them keep `jobs` cores busy).
         chunk = chunk or max(1, min(REBUILD_CHUNK, -(-len(ids) // max(1, jobs))))
-        return recompute_in_chunks(ids, progress=progress, chunk=chunk, jobs=jobs, runner=rebuild_indicators)
-    return recompute_in_chunks(ids, progress=progress, chunk=chunk or DEFAULT_CHUNK, jobs=jobs)
+        summary = recompute_in_chunks(ids, progress=progress, chunk=chunk, jobs=jobs, runner=rebuild_indicators)
+    else:
+        summary = recompute_in_chunks(ids, progress=progress, chunk=chunk or DEFAULT_CHUNK, jobs=jobs)
+    summary.rows_corrected += orphans
+    return summary
 
 
 def recompute_in_chunks(
@@ -597,6 +602,24 @@ def recompute_in_chunks(
     return summary
 
 
+def lock_indicators(ids: Sequence[int]) -> None:
+    """Take these indicators' rollup locks until the end of the transaction (PostgreSQL; elsewhere
+    there is one writer at a time). Sorted, so two lockers never deadlock."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_advisory_xact_lock(%s, id)) FROM unnest(%s::int[]) AS id",
+            [ADVISORY_LOCK_CLASS, sorted(ids)],
+        )
+
+
+def remove_orphan_rollups() -> int:
+    """Delete rollup rows whose indicator no longer exists; returns how many (normally 0)."""
+    deleted, _ = Rollup.objects.exclude(indicator_id__in=Indicator.objects.values("id")).delete()
+    return deleted
+
+
 def _lock_and_read_versions(ids: list[int]) -> dict[int, int]:
     """Take the indicators' advisory locks (sorted, so never a deadlock), then read the versions.
 
@@ -609,10 +632,8 @@ def _lock_and_read_versions(ids: list[int]) -> dict[int, int]:
         # so they are simply recomputed. Enough memory to hash and sort a chunk in memory.
         cursor.execute("SET LOCAL synchronous_commit TO OFF")
         cursor.execute("SET LOCAL work_mem TO '256MB'")
-        cursor.execute(
-            "SELECT count(pg_advisory_xact_lock(%s, id)) FROM unnest(%s::int[]) AS id",
-            [ADVISORY_LOCK_CLASS, ids],
-        )
+    lock_indicators(ids)
+    with connection.cursor() as cursor:
         cursor.execute(
             "SELECT indicator_id, requested_version FROM indicators_indicatorrollupstate WHERE indicator_id = ANY(%s)",
             [ids],

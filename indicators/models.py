@@ -448,9 +448,18 @@ class Rollup(models.Model):
         ON_TRACK = "on_track", _("On track")
         ABOVE = "above", _("Above target")
 
-    # Indexed by `rollup_group_idx` (indicator first), which also serves the foreign key.
+    # Indexed by `rollup_unique_cell` (indicator first). No foreign key in the database: on a full
+    # rebuild its per-row check cost as much as computing the row, and rollups are derived rows
+    # that only the engine writes, for indicators it reads under their advisory lock. Deleting an
+    # indicator takes that lock (`lock_rollups_of_deleted_indicator`) and Django's cascade removes
+    # its rollups; `engine.recompute_all` also sweeps any orphan.
     indicator = models.ForeignKey(
-        Indicator, on_delete=models.CASCADE, related_name="rollups", verbose_name=_("indicator"), db_index=False
+        Indicator,
+        on_delete=models.CASCADE,
+        related_name="rollups",
+        verbose_name=_("indicator"),
+        db_index=False,
+        db_constraint=False,
     )
     scope = models.CharField(_("scope"), max_length=12, choices=Scope.choices)
     scope_id = models.BigIntegerField(_("scope id"))
@@ -471,18 +480,20 @@ class Rollup(models.Model):
         verbose_name_plural = _("rollups")
         ordering = ["indicator", "scope", "scope_id", "period_start", "disaggregation_category"]
         constraints = [
+            # One index for period cells and every read of a rollup group (a scope × disaggregation
+            # series of one indicator: the engine's cell recompute, the API's `?indicator=&scope=`,
+            # deletes by indicator). Its NULL periods make LoP rows distinct, hence the next one.
             models.UniqueConstraint(
                 fields=[
                     "indicator",
                     "scope",
                     "scope_id",
-                    "period_start",
-                    "period_end",
                     "disaggregation_category",
                     "disaggregation_option",
+                    "period_start",
+                    "period_end",
                 ],
-                condition=Q(period_start__isnull=False),
-                name="rollup_unique_period_cell",
+                name="rollup_unique_cell",
             ),
             models.UniqueConstraint(
                 fields=["indicator", "scope", "scope_id", "disaggregation_category", "disaggregation_option"],
@@ -494,14 +505,6 @@ class Rollup(models.Model):
                 | Q(period_start__isnull=False, period_end__isnull=False),
                 name="rollup_period_both_or_neither",
             ),
-        ]
-        indexes = [
-            # One rollup group (a scope × disaggregation series of one indicator): the engine's
-            # cell recompute and the API's `?indicator=&scope=` reads.
-            models.Index(
-                fields=["indicator", "scope", "scope_id", "disaggregation_category", "disaggregation_option"],
-                name="rollup_group_idx",
-            )
         ]
 
     def __str__(self) -> str:

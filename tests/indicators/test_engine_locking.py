@@ -52,3 +52,36 @@ def test_a_recompute_waits_for_the_indicators_lock_and_others_do_not():
     worker.join(timeout=60)
     assert finished.is_set()
     assert Rollup.objects.get(indicator=locked, scope="programme", period_start__isnull=True).actual == Decimal(3)
+
+
+def test_deleting_an_indicator_waits_for_its_recompute_and_leaves_no_rollups():
+    """The rollup table has no foreign key: the deletion's lock is what keeps a recompute that
+    is running from writing rows for an indicator that is gone."""
+    indicator = ResultFactory(status="approved", value=Decimal(3)).indicator
+    indicator_id = indicator.id
+    engine.recompute_indicators([indicator_id])
+    assert Rollup.objects.filter(indicator_id=indicator_id).exists()
+    db = connection.settings_dict
+    url = f"postgresql://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    finished = threading.Event()
+
+    def delete_indicator():
+        try:
+            indicator.delete()
+        finally:
+            connections.close_all()
+            finished.set()
+
+    with psycopg.connect(url, autocommit=True) as holder:
+        holder.execute("SELECT pg_advisory_lock(%s, %s)", [engine.ADVISORY_LOCK_CLASS, indicator_id])
+        deleter = threading.Thread(target=delete_indicator)
+        deleter.start()
+        finished.wait(1)
+        assert not finished.is_set()  # waiting for the recompute that holds the lock
+        assert Rollup.objects.filter(indicator_id=indicator_id).exists()
+        holder.execute("SELECT pg_advisory_unlock(%s, %s)", [engine.ADVISORY_LOCK_CLASS, indicator_id])
+    deleter.join(timeout=60)
+    assert finished.is_set()
+    assert not Rollup.objects.filter(indicator_id=indicator_id).exists()
+    assert engine.recompute_indicators([indicator_id]).rows_written == 0  # a late task writes nothing
+    assert not Rollup.objects.filter(indicator_id=indicator_id).exists()

@@ -77,3 +77,27 @@ def test_rebuild_gives_exactly_the_rows_of_the_incremental_path(seed):
     Rollup.objects.filter(indicator_id__in=ids).delete()
     engine.recompute_indicators(ids)
     assert rebuilt == stored(ids)
+
+
+def test_the_full_reconcile_removes_rollups_whose_indicator_is_gone():
+    rng = random.Random(77)
+    ids = [item.spec.id for item in generate_programme(rng, municipalities=2, periods=3).indicators]
+    engine.recompute_all()
+    kept = stored(ids)
+    row = Rollup.objects.filter(indicator_id__in=ids).first()
+    missing_indicator = max(ids) + 1000  # no foreign key in the database: a stray row can exist
+    Rollup.objects.create(
+        indicator_id=missing_indicator,
+        scope=row.scope,
+        scope_id=row.scope_id,
+        period_start=None,
+        period_end=None,
+        status="no_data",
+        computed_at=row.computed_at,
+    )
+
+    reconciled = engine.recompute_all()
+
+    assert reconciled.rows_corrected == 1
+    assert not Rollup.objects.filter(indicator_id=missing_indicator).exists()
+    assert stored(ids) == kept
