@@ -393,6 +393,8 @@ _INSERT_DESIRED_SQL = (
     "    (indicator_id, scope, scope_id, period_start, period_end, disaggregation_category,\n"
     "     disaggregation_option, actual, target, percent_of_target, status, computed_at)\n"
     f"{_COMPUTE_SQL[:_DESIRED_END]}\n"
+    # Not sorted into the unique index's order: in isolation that makes the insert 30 % faster,
+    # but in this statement the sort costs more than it saves (bench_rollups: 13.2 s against 12.6 s).
     f"SELECT {_DESIRED_COLUMNS}, %(now)s FROM desired"
 )
 _BUILD_FRESH_SQL = (
@@ -525,7 +527,14 @@ def rebuild_indicators(indicator_ids: Iterable[int]) -> RecomputeSummary:
         _take_cell_requests(ids)
         with connection.cursor() as cursor:
             # Stable until commit: every writer of these indicators' rollups holds their locks.
-            cursor.execute("SELECT EXISTS (SELECT 1 FROM indicators_rollup WHERE indicator_id = ANY(%s))", [ids])
+            # Asked as the first row in the ids' range, which PostgreSQL always reads from the
+            # index; "any row for these ids" it may plan as a table scan expecting an early match,
+            # and on a first build there is none. A row of another indicator in the range only
+            # sends the chunk down the compare path, which is correct for any state.
+            cursor.execute(
+                "SELECT min(indicator_id) IS NOT NULL FROM indicators_rollup WHERE indicator_id BETWEEN %s AND %s",
+                [ids[0], ids[-1]],
+            )
             if cursor.fetchone()[0]:
                 cursor.execute(_BUILD_FRESH_SQL, {"ids": ids})
                 cursor.execute("ANALYZE rollup_fresh")  # so that the EXCEPT is planned as a hash

@@ -16,12 +16,12 @@ class Migration(migrations.Migration):
             constraint=models.UniqueConstraint(
                 fields=(
                     "indicator",
-                    "scope",
                     "scope_id",
-                    "disaggregation_category",
-                    "disaggregation_option",
                     "period_start",
                     "period_end",
+                    "scope",
+                    "disaggregation_category",
+                    "disaggregation_option",
                 ),
                 name="rollup_unique_cell",
             ),
