@@ -14,11 +14,16 @@ from tests.factories import ResultFactory
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+def _database_url() -> str:
+    """The test database, for a second connection that holds a lock the way another worker would."""
+    db = connection.settings_dict
+    return f"postgresql://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
 def test_a_recompute_waits_for_the_indicators_lock_and_others_do_not():
     locked = ResultFactory(status="approved", value=Decimal(3)).indicator
     free = ResultFactory(status="approved", value=Decimal(4)).indicator
-    db = connection.settings_dict
-    url = f"postgresql://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    url = _database_url()
     finished = threading.Event()
 
     def recompute_locked():
@@ -61,8 +66,7 @@ def test_deleting_an_indicator_waits_for_its_recompute_and_leaves_no_rollups():
     indicator_id = indicator.id
     engine.recompute_indicators([indicator_id])
     assert Rollup.objects.filter(indicator_id=indicator_id).exists()
-    db = connection.settings_dict
-    url = f"postgresql://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    url = _database_url()
     finished = threading.Event()
 
     def delete_indicator():
