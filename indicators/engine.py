@@ -252,8 +252,8 @@ periodic AS (
     WHERE ind.agg <> 'cumulative'
     UNION ALL
     SELECT c.indicator_id, c.scope, c.scope_id, c.period_start, c.period_end, c.cat, c.opt,
-           sum(c.a) OVER (PARTITION BY c.indicator_id, c.scope, c.scope_id, c.cat, c.opt ORDER BY c.period_start
-                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
+           sum(c.a) OVER (PARTITION BY c.indicator_id, c.scope, c.scope_id, c.cat, c.opt
+                          ORDER BY c.period_start, c.period_end ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
            c.target
     FROM cells c
     JOIN ind ON ind.id = c.indicator_id
@@ -261,15 +261,16 @@ periodic AS (
 ),
 series AS (
     -- One hashed pass over the cells gives every LoP value of a series. "Latest" is the value of
-    -- the last period that has one: the greatest [days since year 1, value] pair, as numeric
-    -- arrays compare element by element.
+    -- the last period (by start, then end, as rollup_math orders them) that has one: the greatest
+    -- [start, end, value] triple in days since year 1, as numeric arrays compare element by element.
     SELECT indicator_id, scope, scope_id, cat, opt,
            sum(a) AS total_a,
            sum(target) AS total_target,
-           (max(ARRAY[(period_start - DATE '0001-01-01')::numeric, a]) FILTER (WHERE a IS NOT NULL))[2]
-               AS latest_a,
-           (max(ARRAY[(period_start - DATE '0001-01-01')::numeric, target]) FILTER (WHERE target IS NOT NULL))[2]
-               AS latest_target
+           (max(ARRAY[(period_start - DATE '0001-01-01')::numeric, (period_end - DATE '0001-01-01')::numeric, a])
+               FILTER (WHERE a IS NOT NULL))[3] AS latest_a,
+           (max(ARRAY[(period_start - DATE '0001-01-01')::numeric, (period_end - DATE '0001-01-01')::numeric,
+                      target])
+               FILTER (WHERE target IS NOT NULL))[3] AS latest_target
     FROM cells
     GROUP BY indicator_id, scope, scope_id, cat, opt
 ),

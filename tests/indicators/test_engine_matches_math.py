@@ -1,6 +1,7 @@
 """The SQL engine gives exactly the numbers of the pure rules (DESIGN §4), value for value."""
 
 import random
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -8,6 +9,7 @@ import pytest
 from indicators import engine, rollup_math
 from indicators.models import Result, Rollup
 from indicators.rollup_queue import pending_indicator_ids, schedule_cell_recompute
+from tests.factories import IndicatorFactory, MunicipalityFactory, ResultFactory, TargetFactory
 from tests.indicators.rollup_data import generate_programme
 
 pytestmark = pytest.mark.django_db
@@ -117,3 +119,38 @@ def test_cell_recompute_with_nothing_requested_does_nothing():
     ids = [item.spec.id for item in generated.indicators]
     engine.recompute_indicators(ids)
     assert engine.recompute_requested_cells(ids[1]).indicators == 0
+
+
+@pytest.mark.parametrize("aggregation", ["latest", "cumulative"])
+def test_periods_sharing_a_start_follow_the_pure_rules_order(aggregation):
+    """An indicator whose frequency changed after entry (quarterly, then monthly) has two periods
+    starting on 1 January: the later end comes last, whatever the values."""
+    indicator = IndicatorFactory(time_aggregation=aggregation, frequency="monthly")
+    municipality = MunicipalityFactory()
+    for end, value, target in ((date(2025, 1, 31), "9", "20"), (date(2025, 3, 31), "4", "10")):
+        ResultFactory(
+            indicator=indicator,
+            municipality=municipality,
+            period_start=date(2025, 1, 1),
+            period_end=end,
+            value=Decimal(value),
+            status="approved",
+        )
+        TargetFactory(indicator=indicator, period_start=date(2025, 1, 1), period_end=end, value=Decimal(target))
+
+    engine.recompute_indicators([indicator.id])
+
+    pure = engine.desired_cells([indicator.id])[indicator.id]
+    assert stored_cells(indicator.id) == {
+        cell.key: (cell.actual, cell.target, cell.percent_of_target, cell.status) for cell in pure
+    }
+    lop = Rollup.objects.get(indicator=indicator, scope="municipality", period_start__isnull=True)
+    quarter = Rollup.objects.get(indicator=indicator, scope="municipality", period_end=date(2025, 3, 31))
+    if aggregation == "latest":
+        assert lop.actual == Decimal(4)  # the January-to-March value, though January's is larger
+        assert quarter.actual == Decimal(4)
+    else:
+        assert lop.actual == Decimal(13)
+        assert quarter.actual == Decimal(13)  # January (9) first, then the quarter (4)
+    programme_lop = Rollup.objects.get(indicator=indicator, scope="programme", period_start__isnull=True)
+    assert programme_lop.target == Decimal(10)  # not summed: the latest target, January to March
