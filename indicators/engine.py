@@ -58,6 +58,19 @@ class RecomputeSummary:
     rows_corrected: int = 0
     seconds: float = 0.0
 
+    @classmethod
+    def of_transaction(
+        cls, *, indicators: int, desired: int, changed: int, removed: int, started: float
+    ) -> RecomputeSummary:
+        """One recompute transaction: `desired` rows now stored, of which `changed` were written,
+        plus `removed` rows deleted, since `started` (a `time.perf_counter()` reading)."""
+        return cls(
+            indicators=indicators,
+            rows_written=desired,
+            rows_corrected=changed + removed,
+            seconds=time.perf_counter() - started,
+        )
+
     def add(self, other: RecomputeSummary) -> None:
         self.indicators += other.indicators
         self.rows_written += other.rows_written
@@ -416,9 +429,8 @@ def recompute_indicators(indicator_ids: Iterable[int]) -> RecomputeSummary:
     computed with the request version seen *before* computing (see IndicatorRollupState).
     """
     ids = sorted({int(indicator_id) for indicator_id in indicator_ids})
-    summary = RecomputeSummary()
     if not ids:
-        return summary
+        return RecomputeSummary()
     started = time.perf_counter()
     with transaction.atomic():
         if connection.vendor == "postgresql":
@@ -434,11 +446,9 @@ def recompute_indicators(indicator_ids: Iterable[int]) -> RecomputeSummary:
             _take_cell_requests(ids)
             desired, changed, removed = _compute_and_write_python(ids)
         _mark_computed(ids, versions)
-    summary.indicators = len(ids)
-    summary.rows_written = desired
-    summary.rows_corrected = changed + removed
-    summary.seconds = time.perf_counter() - started
-    return summary
+    return RecomputeSummary.of_transaction(
+        indicators=len(ids), desired=desired, changed=changed, removed=removed, started=started
+    )
 
 
 def recompute_requested_cells(indicator_id: int) -> RecomputeSummary:
@@ -450,19 +460,18 @@ def recompute_requested_cells(indicator_id: int) -> RecomputeSummary:
     own task. Does not touch the full-recompute versions. Returns an empty summary when there
     was nothing to take (a duplicate delivery).
     """
-    summary = RecomputeSummary()
     started = time.perf_counter()
     with transaction.atomic():
         if connection.vendor != "postgresql":
             taken = _take_cell_requests([indicator_id])
             if not taken:
-                return summary
+                return RecomputeSummary()
             desired, changed, removed = _compute_and_write_python([indicator_id])
         else:
             _lock_and_read_versions([indicator_id])
             taken = _take_cell_requests([indicator_id])
             if not taken:
-                return summary
+                return RecomputeSummary()
             with connection.cursor() as cursor:
                 cursor.execute(
                     _COMPUTE_CELLS_SQL,
@@ -477,11 +486,9 @@ def recompute_requested_cells(indicator_id: int) -> RecomputeSummary:
                 )
                 desired, changed, removed = cursor.fetchone()
         IndicatorRollupState.objects.filter(indicator_id=indicator_id).update(computed_at=timezone.now())
-    summary.indicators = 1
-    summary.rows_written = desired
-    summary.rows_corrected = changed + removed
-    summary.seconds = time.perf_counter() - started
-    return summary
+    return RecomputeSummary.of_transaction(
+        indicators=1, desired=desired, changed=changed, removed=removed, started=started
+    )
 
 
 def _take_cell_requests(ids: list[int]) -> list[tuple[int, int, str, str]]:
@@ -518,9 +525,8 @@ def rebuild_indicators(indicator_ids: Iterable[int]) -> RecomputeSummary:
     ids = sorted({int(indicator_id) for indicator_id in indicator_ids})
     if connection.vendor != "postgresql":
         return recompute_indicators(ids)
-    summary = RecomputeSummary()
     if not ids:
-        return summary
+        return RecomputeSummary()
     started = time.perf_counter()
     now = timezone.now()
     with transaction.atomic():
@@ -546,11 +552,9 @@ def rebuild_indicators(indicator_ids: Iterable[int]) -> RecomputeSummary:
                 cursor.execute(_INSERT_DESIRED_SQL, {"ids": ids, "now": now})
                 desired, changed, removed = cursor.rowcount, cursor.rowcount, 0
         _mark_computed(ids, versions)
-    summary.indicators = len(ids)
-    summary.rows_written = desired
-    summary.rows_corrected = changed + removed
-    summary.seconds = time.perf_counter() - started
-    return summary
+    return RecomputeSummary.of_transaction(
+        indicators=len(ids), desired=desired, changed=changed, removed=removed, started=started
+    )
 
 
 def recompute_programme(programme_id: int) -> RecomputeSummary:
