@@ -197,7 +197,9 @@ all_parts AS (
 parts AS (
     SELECT * FROM all_parts {in_groups}
 ),
-vals AS (
+-- Read twice, for totals and for disaggregations: each read's filter on `cat` reaches down into
+-- the aggregation, which costs less than storing every row once (compute 10.8 s -> 10.1 s).
+vals AS NOT MATERIALIZED (
     SELECT p.indicator_id, p.scope, p.scope_id, p.period_start, p.period_end, p.cat, p.opt,
            CASE ind.measure
                WHEN 'number' THEN p.s
