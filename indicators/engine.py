@@ -352,8 +352,8 @@ upsert_periods AS (
     SELECT indicator_id, scope, scope_id, period_start, period_end, cat, opt,
            actual, target, pct, status, %(now)s
     FROM {write_source} WHERE period_start IS NOT NULL
-    ON CONFLICT (indicator_id, scope, scope_id, disaggregation_category, disaggregation_option,
-                 period_start, period_end)
+    ON CONFLICT (indicator_id, scope_id, period_start, period_end, scope,
+                 disaggregation_category, disaggregation_option)
     DO UPDATE SET actual = EXCLUDED.actual, target = EXCLUDED.target,
                   percent_of_target = EXCLUDED.percent_of_target, status = EXCLUDED.status,
                   computed_at = EXCLUDED.computed_at
@@ -410,7 +410,7 @@ _INSERT_DESIRED_SQL = (
     "     disaggregation_option, actual, target, percent_of_target, status, computed_at)\n"
     f"{_COMPUTE_SQL[:_DESIRED_END]}\n"
     # Not sorted into the unique index's order: in isolation that makes the insert 30 % faster,
-    # but in this statement the sort costs more than it saves (bench_rollups: 13.2 s against 12.6 s).
+    # but in this statement the sort costs more than it saves (full rebuild: 13.2 s against 12.6 s).
     f"SELECT {_DESIRED_COLUMNS}, %(now)s FROM desired"
 )
 _BUILD_FRESH_SQL = (
@@ -537,8 +537,8 @@ def rebuild_indicators(indicator_ids: Iterable[int]) -> RecomputeSummary:
         with connection.cursor() as cursor:
             # Stable until commit: every writer of these indicators' rollups holds their locks.
             # Asked as the first row in the ids' range, which PostgreSQL always reads from the
-            # index; "any row for these ids" it may plan as a table scan expecting an early match,
-            # and on a first build there is none. A row of another indicator in the range only
+            # index; "any row for these ids" it planned, in a profiled first build, as a table scan
+            # expecting an early match, and on a first build there is none. A row of another indicator in the range only
             # sends the chunk down the compare path, which is correct for any state.
             cursor.execute(
                 "SELECT min(indicator_id) IS NOT NULL FROM indicators_rollup WHERE indicator_id BETWEEN %s AND %s",
