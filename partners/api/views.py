@@ -3,14 +3,14 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError
 
-from twinning.api.views import ServiceViewSet, filterset_for
+from twinning.api.views import ReferenceDataViewSet, ServiceViewSet, filterset_for
 
 from .. import services
 from ..models import Membership, Organisation
 from .serializers import MembershipSerializer, OrganisationSerializer
 
 
-class OrganisationViewSet(ServiceViewSet):
+class OrganisationViewSet(ReferenceDataViewSet):
     """Organisations: visible to every signed-in user; kept by the ministry (editors) and superusers."""
 
     base_queryset = Organisation.objects.all()
@@ -18,12 +18,6 @@ class OrganisationViewSet(ServiceViewSet):
     filterset_fields = ["kind", "country"]
     ordering_fields = ["id", "kind", "name_en", "name_ar", "country", "population"]
     ordering = ["id"]
-
-    def may_write(self, access):
-        return access.can_edit_reference_data()
-
-    def may_write_object(self, access, obj):
-        return access.can_edit_reference_data()
 
     def create_object(self, data):
         return services.organisation_create(**data)

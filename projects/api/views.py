@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError
 
 from partners.models import Membership, Organisation
-from twinning.api.views import ServiceViewSet, filterset_for
+from twinning.api.views import ReferenceDataViewSet, ServiceViewSet, filterset_for
 
 from .. import services
 from ..models import Activity, Programme, Theme, Twinning, Workstream
@@ -120,7 +120,7 @@ class TwinningViewSet(ProgrammeChildViewSet):
         services.twinning_delete(twinning=instance)
 
 
-class ThemeViewSet(ServiceViewSet):
+class ThemeViewSet(ReferenceDataViewSet):
     """Areas of municipal work, shared by all programmes; kept by the ministry."""
 
     base_queryset = Theme.objects.all()
@@ -128,12 +128,6 @@ class ThemeViewSet(ServiceViewSet):
     filterset_fields = ["code", "dac_sector"]
     ordering_fields = ["id", "code", "name_en", "name_ar"]
     ordering = ["id"]
-
-    def may_write(self, access):
-        return access.can_edit_reference_data()
-
-    def may_write_object(self, access, obj):
-        return access.can_edit_reference_data()
 
     def create_object(self, data):
         return services.theme_create(**data)

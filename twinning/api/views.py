@@ -139,6 +139,16 @@ class ServiceViewSet(
         return super().as_view(actions, **initkwargs)
 
 
+class ReferenceDataViewSet(ServiceViewSet):
+    """Shared reference lists (organisations, themes): whoever may edit reference data writes."""
+
+    def may_write(self, access: Access) -> bool:
+        return access.can_edit_reference_data()
+
+    def may_write_object(self, access: Access, obj) -> bool:
+        return access.can_edit_reference_data()
+
+
 class JSONErrorsMixin:
     """For views that also answer CSV, XLSX or XML: refusals are always JSON."""
 
