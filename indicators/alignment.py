@@ -4,7 +4,7 @@
 (indicators, their LoP programme-total rollups, alignments, goals, donors, contributing
 municipalities from the municipality LoP rollups, workstreams) and applies the pure rules of
 `rollup_math.alignment_report`. The API calls it with the programmes a user may see (a donor's
-report counts only those) and may cache it under `rollup_queue.rollup_version()`.
+report counts only those) and may cache it under `reports.report_version()`.
 
 `store_global_snapshot()` writes the report over every programme (what the ministry sees) into
 the `AlignmentSnapshot` tables; the rollup tasks run it after the indicator recomputes it depends

@@ -7,9 +7,10 @@ class IndicatorsConfig(AppConfig):
     verbose_name = _("Indicators")
 
     def ready(self) -> None:
-        from django.db.models.signals import pre_delete
+        from django.db.models.signals import post_delete, post_save, pre_delete
 
-        from indicators.models import Indicator
+        from indicators.models import FunderGoal, Indicator, NationalTarget
+        from projects.models import Programme
         from projects.signals import programme_scope_changed
 
         pre_delete.connect(
@@ -19,6 +20,14 @@ class IndicatorsConfig(AppConfig):
         programme_scope_changed.connect(
             recompute_after_programme_scope_change, dispatch_uid="indicators.rollups.programme_scope_changed"
         )
+
+        # Whatever path the write takes (services, admin, a shell), a report cached before it
+        # must not go on showing the old name, code, unit or programme dates.
+        for model in (Indicator, Programme, NationalTarget, FunderGoal):
+            for signal, event in ((post_save, "saved"), (post_delete, "deleted")):
+                signal.connect(
+                    reports_content_changed, sender=model, dispatch_uid=f"indicators.reports.{model.__name__}.{event}"
+                )
 
 
 def recompute_after_programme_scope_change(sender, *, programme_id: int, **kwargs) -> None:
@@ -38,3 +47,9 @@ def lock_rollups_of_deleted_indicator(sender, *, instance, **kwargs) -> None:
     from indicators.engine import lock_indicators
 
     lock_indicators([instance.pk])
+
+
+def reports_content_changed(sender, **kwargs) -> None:
+    from indicators.reports import content_changed
+
+    content_changed()

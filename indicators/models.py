@@ -584,6 +584,27 @@ class AlignmentSnapshot(models.Model):
         return self.requested_version > self.computed_version
 
 
+class ReportContentVersion(models.Model):
+    """One row (id 1) whose `version` goes up whenever something a cached report shows by name
+    changes: an indicator, a programme, a national target or a funder goal is saved or deleted.
+
+    Report caches are keyed by the rollup versions, which a rename does not move; this counter
+    is part of the same key (`reports.report_version`), so a corrected name or translation shows
+    at once instead of after the cache expires. Bumped by the receivers in `indicators.apps`.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    version = models.BigIntegerField(_("version"), default=0)
+
+    class Meta:
+        verbose_name = _("report content version")
+        verbose_name_plural = _("report content versions")
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="report_content_version_single_row")]
+
+    def __str__(self) -> str:
+        return f"report content version {self.version}"
+
+
 class AlignedProgress(models.Model):
     """Fields shared by the stored progress of a national target and of a funder goal."""
 

@@ -9,8 +9,10 @@ queries whatever the size of the programme.
 (or one of them), funder goals limited to those the user may see.
 
 Both return plain data (Decimal, date, datetime values; ids) with `computed_at` and `pending`;
-`cached(...)` wraps either in the cache, keyed by the user's scope and the rollup version, so two
-users who see different things never share an entry. A cache that is down is skipped, not fatal.
+`cached(...)` wraps either in the cache, keyed by the user's scope and `report_version()` (which
+moves with every rollup request or recompute and every edit of a name the reports show), so two
+users who see different things never share an entry and nothing stale is served. A cache that is
+down is skipped, not fatal.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.cache import cache
+from django.db import connection, transaction
 from django.utils.translation import get_language
 
 from projects.access import Access
@@ -32,8 +35,17 @@ from projects.models import Programme
 
 from . import periods
 from .alignment import compute_alignment, report_as_dict, stored_global_report
-from .models import FunderGoal, Indicator, NationalTarget, Rollup
-from .rollup_queue import latest_computed_at, pending_indicator_ids, rollup_version
+from .models import (
+    AlignmentSnapshot,
+    FunderGoal,
+    Indicator,
+    IndicatorRollupState,
+    NationalTarget,
+    ReportContentVersion,
+    Rollup,
+    RollupCellRequest,
+)
+from .rollup_queue import latest_computed_at, pending_indicator_ids
 
 logger = logging.getLogger(__name__)
 CACHE_SECONDS = 300
@@ -174,12 +186,56 @@ def alignment(*, access: Access, programme: Programme | None = None) -> dict[str
 # Caching ------------------------------------------------------------------------------------
 
 
+def report_version() -> str:
+    """What a cached report depends on besides the user's scope, in one query. It changes when
+    - a rollup or the alignment snapshot is requested or recomputed (every recompute stamps
+      `computed_at`, even when it corrects nothing);
+    - a result cell is requested (the fast path), so a report cached just before a result was
+      approved does not keep saying that nothing is pending;
+    - an indicator, programme, national target or funder goal is saved or deleted
+      (`ReportContentVersion`): names, codes, units and programme dates are in the reports."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT COALESCE(SUM(requested_version), 0) FROM {IndicatorRollupState._meta.db_table}), "
+            f"(SELECT MAX(computed_at) FROM {IndicatorRollupState._meta.db_table}), "
+            f"(SELECT MAX(requested_version) FROM {AlignmentSnapshot._meta.db_table}), "
+            f"(SELECT MAX(computed_at) FROM {AlignmentSnapshot._meta.db_table}), "
+            f"(SELECT MAX(id) FROM {RollupCellRequest._meta.db_table}), "
+            f"(SELECT MAX(version) FROM {ReportContentVersion._meta.db_table})"
+        )
+        parts = cursor.fetchone()
+    return "/".join(str(part) for part in parts)
+
+
+def content_changed() -> None:
+    """Move `report_version()` once the writer commits: something a report shows by name was
+    saved or deleted. Once per transaction however many objects it wrote. After the commit, not
+    inside the transaction: a counter row locked there would make writers of unrelated objects
+    wait for each other, or deadlock. A report cached in between holds the new names under the
+    old key, which is harmless."""
+    # Already due from this savepoint or one around it: whatever discards that bump discards
+    # this change too.
+    open_savepoints = set(connection.savepoint_ids)
+    if any(func is _bump_content_version and sids <= open_savepoints for sids, func, _ in connection.run_on_commit):
+        return
+    transaction.on_commit(_bump_content_version, robust=True)
+
+
+def _bump_content_version() -> None:
+    table = ReportContentVersion._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (id, version) VALUES (1, 1) "
+            f"ON CONFLICT (id) DO UPDATE SET version = {table}.version + 1"
+        )
+
+
 def cache_key(kind: str, access: Access, *parts: Any) -> str | None:
-    """Key = report kind + the user's scope + language + parts + rollup version (None if unknown)."""
+    """Key = report kind + the user's scope + language + parts + report version (None if unknown)."""
     try:
-        version = rollup_version()
+        version = report_version()
     except Exception:  # a key we cannot build just means no cache
-        logger.warning("rollup version unavailable; report not cached", exc_info=True)
+        logger.warning("report version unavailable; report not cached", exc_info=True)
         return None
     raw = "|".join(map(str, (kind, access.scope_key, get_language(), *parts, version)))
     return "report:" + hashlib.sha256(raw.encode()).hexdigest()

@@ -17,7 +17,8 @@ recomputes only the rollup groups that depend on them (that municipality, its tw
 programme, for that disaggregation) instead of the whole indicator. More than
 `MAX_CELLS_PER_INDICATOR` cells of one indicator in one transaction escalate to a full recompute.
 
-Readers use `pending_indicator_ids`, `latest_computed_at` and `rollup_version`.
+Readers use `pending_indicator_ids` and `latest_computed_at` (and `reports.report_version`, which
+changes with every request and recompute).
 """
 
 from __future__ import annotations
@@ -269,23 +270,3 @@ def latest_computed_at(indicator_ids: Iterable[int] | None = None) -> datetime |
     if indicator_ids is not None:
         states = states.filter(indicator_id__in=list(indicator_ids))
     return states.aggregate(latest=Max("computed_at"))["latest"]
-
-
-def rollup_version() -> str:
-    """A cheap cache key that changes whenever a rollup or the alignment snapshot is requested or
-    recomputed (every recompute stamps `computed_at`, even when it corrects nothing). One query.
-
-    Cell requests (the fast path) count too, so a report cached just before a result was
-    approved does not keep saying that nothing is pending."""
-    from indicators.models import AlignmentSnapshot, IndicatorRollupState, RollupCellRequest
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT (SELECT COALESCE(SUM(requested_version), 0) FROM {IndicatorRollupState._meta.db_table}), "
-            f"(SELECT MAX(computed_at) FROM {IndicatorRollupState._meta.db_table}), "
-            f"(SELECT MAX(requested_version) FROM {AlignmentSnapshot._meta.db_table}), "
-            f"(SELECT MAX(computed_at) FROM {AlignmentSnapshot._meta.db_table}), "
-            f"(SELECT MAX(id) FROM {RollupCellRequest._meta.db_table})"
-        )
-        parts = cursor.fetchone()
-    return "/".join(str(part) for part in parts)

@@ -14,7 +14,7 @@ from django.utils.translation import get_language_bidi
 from indicators import reports
 from indicators.alignment import compute_alignment, report_as_dict
 from indicators.models import FunderGoal, Indicator, NationalTarget, Result, Rollup
-from indicators.rollup_queue import latest_computed_at, pending_indicator_ids, rollup_version
+from indicators.rollup_queue import latest_computed_at, pending_indicator_ids
 from partners.models import Organisation
 from projects.access import Access
 from projects.models import Activity, Programme, Theme, Twinning, Workstream
@@ -292,8 +292,8 @@ def municipality_overview() -> list[dict]:
 
 
 def donor_alignment(programme_ids: list[int]) -> dict:
-    """The §5 report over the donor's visible programmes, cached until a rollup moves."""
-    raw = f"{rollup_version()}:{','.join(map(str, sorted(programme_ids)))}"
+    """The §5 report over the donor's visible programmes, cached until the report version moves."""
+    raw = f"{reports.report_version()}:{','.join(map(str, sorted(programme_ids)))}"
     key = "web:alignment:" + hashlib.sha256(raw.encode()).hexdigest()
     report = cache.get(key)
     if report is None:

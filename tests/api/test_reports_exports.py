@@ -10,6 +10,8 @@ from lxml import etree
 from openpyxl import load_workbook
 
 from indicators.engine import recompute_indicators
+from indicators.reports import clear_local_cache
+from indicators.services import indicator_update, national_target_update
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -138,6 +140,34 @@ def test_report_cache_is_keyed_by_scope(world, client_for, settings):
     assert a != b
     again = client_for("donor_a_viewer").get("/api/v1/reports/alignment/").json()
     assert again == a
+
+
+@pytest.fixture
+def report_cache(settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "t"}}
+    caches["default"].clear()
+    clear_local_cache()
+
+
+def test_a_renamed_indicator_shows_at_once_in_a_cached_iptt(transactional_db, world, client_for, report_cache):
+    client, programme = client_for("ministry_viewer"), world.programmes["p1"]
+    assert client.get("/api/v1/reports/iptt/", {"programme": programme.pk}).json()["rows"][0]["name"] != "Renamed"
+    indicator_update(indicator=world.indicators["p1"], name_en="Renamed", name_ar="معاد تسميته")
+    rows = client.get("/api/v1/reports/iptt/", {"programme": programme.pk}).json()["rows"]
+    assert rows[0]["name"] == "Renamed"
+    arabic = client.get("/api/v1/reports/iptt/", {"programme": programme.pk}, HTTP_ACCEPT_LANGUAGE="ar").json()
+    assert arabic["rows"][0]["name"] == "معاد تسميته"
+
+
+def test_a_retitled_national_target_shows_at_once_in_a_cached_alignment_report(
+    transactional_db, world, client_for, report_cache
+):
+    client = client_for("ministry_viewer")
+    before = client.get("/api/v1/reports/alignment/").json()["national_targets"]
+    assert [row["title"] for row in before] == [world.national_target.title_en]
+    national_target_update(national_target=world.national_target, title_en="Retitled")
+    after = client.get("/api/v1/reports/alignment/").json()["national_targets"]
+    assert [row["title"] for row in after] == ["Retitled"]
 
 
 def test_reports_survive_a_cache_that_is_down(world, client_for, settings):

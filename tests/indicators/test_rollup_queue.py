@@ -7,10 +7,10 @@ from django.db import transaction
 
 from indicators import engine
 from indicators.models import IndicatorRollupState, Result
+from indicators.reports import report_version
 from indicators.rollup_queue import (
     latest_computed_at,
     pending_indicator_ids,
-    rollup_version,
     schedule_alignment_recompute,
     schedule_cell_recompute,
     schedule_recompute,
@@ -78,7 +78,7 @@ def test_a_rolled_back_savepoint_does_not_lose_the_outer_batch(published_tasks, 
 
 def test_recompute_clears_pending_and_stamps_computed_at(django_capture_on_commit_callbacks):
     indicator = IndicatorFactory()
-    version_before = rollup_version()
+    version_before = report_version()
     with transaction.atomic():
         schedule_recompute(indicator_ids=[indicator.id])
     assert pending_indicator_ids() == {indicator.id}
@@ -86,17 +86,17 @@ def test_recompute_clears_pending_and_stamps_computed_at(django_capture_on_commi
     engine.recompute_indicators([indicator.id])
     assert pending_indicator_ids() == set()
     assert latest_computed_at([indicator.id]) is not None
-    assert rollup_version() != version_before
+    assert report_version() != version_before
 
 
-def test_a_cell_request_changes_the_rollup_version(django_capture_on_commit_callbacks):
+def test_a_cell_request_changes_the_report_version(django_capture_on_commit_callbacks):
     """Cached reports are keyed by the version: a pending cell must not hide behind an old key."""
     indicator, municipality = IndicatorFactory(), MunicipalityFactory()
-    version_before = rollup_version()
+    version_before = report_version()
     with transaction.atomic():
         schedule_cell_recompute(cells=[(indicator.id, municipality.id, "", "")])
     assert pending_indicator_ids() == {indicator.id}
-    assert rollup_version() != version_before
+    assert report_version() != version_before
 
 
 def test_programme_scope_change_schedules_its_indicators_and_alignment(
