@@ -15,6 +15,7 @@ urlpatterns = [
     path("municipalities/<int:pk>/", views.municipality_detail, name="municipality_detail"),
     path("activities/", views.activity_list, name="activity_list"),
     path("activities/new/", views.activity_create_view, name="activity_create"),
+    path("activities/<int:pk>/edit/", views.activity_update_view, name="activity_update"),
     path("results/enter/", views.result_entry, name="result_entry"),
     path("results/approvals/", views.approval_queue, name="approval_queue"),
     path("results/<int:pk>/history/", views.result_history, name="result_history"),

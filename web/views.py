@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Q
+from django.forms.models import model_to_dict
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,7 +25,7 @@ from partners.models import Membership, Organisation
 from projects.access import access_for
 from projects.models import Activity, Twinning, Workstream
 from projects.selectors import programme_municipality_ids
-from projects.services import activity_create
+from projects.services import activity_create, activity_update
 
 from . import dashboards, selectors, spreadsheets
 from .forms import ActivityForm, UploadForm
@@ -176,6 +177,33 @@ def _activity_rights(access):
     return workstreams, names.order_by("name")
 
 
+def _editable_activity_ids(activities, workstreams, municipalities) -> set[int]:
+    """Of these activities, the ones the user may edit: those they could have logged as they stand,
+    in a workstream and for a municipality that the create form offers them (`_activity_rights`).
+    Checking the municipality too keeps the edit form from silently clearing a municipality that
+    is not among its choices. Two queries for any number of activities."""
+    activities = list(activities)
+    workstream_ids = {a.workstream_id for a in activities}
+    municipality_ids = {a.municipality_id for a in activities if a.municipality_id is not None}
+    if not workstream_ids:
+        return set()
+    # The ordering of the querysets only matters to the form's drop-downs.
+    allowed_workstreams = set(workstreams.filter(pk__in=workstream_ids).order_by().values_list("pk", flat=True))
+    if not allowed_workstreams:
+        return set()
+    allowed_municipalities = (
+        set(municipalities.filter(pk__in=municipality_ids).order_by().values_list("pk", flat=True))
+        if municipality_ids
+        else set()
+    )
+    return {
+        a.pk
+        for a in activities
+        if a.workstream_id in allowed_workstreams
+        and (a.municipality_id is None or a.municipality_id in allowed_municipalities)
+    }
+
+
 @login_required
 def activity_list(request):
     access = access_for(request.user)
@@ -198,7 +226,9 @@ def activity_list(request):
     workstreams = access.scoped(Workstream.objects.select_related("programme"), "programme").order_by(
         "programme__code", "name"
     )
-    workstream_choices, _names = _activity_rights(access)
+    workstream_choices, municipality_choices = _activity_rights(access)
+    can_log = workstream_choices.exists()
+    editable = _editable_activity_ids(page.object_list, workstream_choices, municipality_choices) if can_log else set()
     query = {k: v for k, v in request.GET.items() if k != "page"}
     return render(
         request,
@@ -209,7 +239,8 @@ def activity_list(request):
             "workstreams": workstreams,
             "twinning_id": twinning_id,
             "workstream_id": workstream_id,
-            "can_log": workstream_choices.exists(),
+            "can_log": can_log,
+            "editable": editable,
             "query": urlencode(query),
         },
     )
@@ -235,6 +266,35 @@ def activity_create_view(request):
             messages.success(request, gettext("The activity “%(title)s” was logged.") % {"title": activity.title})
             return redirect(f"{reverse('activity_list')}?workstream={workstream.pk}")
     return render(request, "web/activity_form.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def activity_update_view(request, pk: int):
+    access = access_for(request.user)
+    activity = get_object_or_404(
+        access.scoped(Activity.objects.select_related("workstream", "municipality"), "workstream__programme"), pk=pk
+    )
+    workstreams, municipalities = _activity_rights(access)
+    if activity.pk not in _editable_activity_ids([activity], workstreams, municipalities):
+        raise PermissionDenied
+    form = ActivityForm(
+        request.POST or None,
+        workstreams=workstreams,
+        municipalities=municipalities,
+        initial=model_to_dict(activity, fields=list(ActivityForm.base_fields)),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            activity = activity_update(activity=activity, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_service_error(error)
+            # The refused values are still on the instance; the page names the activity as stored.
+            activity.refresh_from_db()
+        else:
+            messages.success(request, gettext("The activity “%(title)s” was saved.") % {"title": activity.title})
+            return redirect(f"{reverse('activity_list')}?workstream={activity.workstream_id}")
+    return render(request, "web/activity_form.html", {"form": form, "activity": activity})
 
 
 # Result entry -------------------------------------------------------------------------------

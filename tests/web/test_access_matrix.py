@@ -3,6 +3,8 @@
 import pytest
 from django.urls import reverse
 
+from projects.models import Activity
+
 pytestmark = pytest.mark.django_db
 
 ROLES = [
@@ -30,6 +32,8 @@ def url(world, page):
         "municipality_z": reverse("municipality_detail", args=[w.orgs["z"].pk]),
         "activities": reverse("activity_list"),
         "activity_new": reverse("activity_create"),
+        "activity_edit_p1": reverse("activity_update", args=[Activity.objects.get(workstream=w.workstreams["p1"]).pk]),
+        "activity_edit_p2": reverse("activity_update", args=[Activity.objects.get(workstream=w.workstreams["p2"]).pk]),
         "entry": reverse("result_entry"),
         "approvals": reverse("approval_queue"),
         "history_x": reverse("result_history", args=[w.results["x"].pk]),
@@ -50,6 +54,9 @@ EXPECTED = {
     "municipality_z": [302, 200, 200, 404, 200, 404, 404, 404],
     "activities": [302, 200, 200, 200, 200, 200, 200, 200],
     "activity_new": [302, 403, 403, 403, 403, 200, 200, 200],
+    # P1's activity is municipality X's: Y's editor sees it but may not edit it.
+    "activity_edit_p1": [302, 403, 403, 403, 404, 200, 200, 403],
+    "activity_edit_p2": [302, 403, 403, 404, 403, 404, 404, 404],
     "entry": [302, 403, 403, 403, 403, 200, 200, 200],
     "approvals": [302, 403, 200, 403, 403, 403, 403, 403],
     "history_x": [302, 200, 200, 200, 404, 200, 200, 404],

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from indicators.models import Result
+from projects.models import Activity
 from tests import factories as f
 from tests.roles import Q1, Q2
 
@@ -64,7 +65,13 @@ PAGES = [
     ("ministry_viewer", lambda w: reverse("municipality_list")),
     ("municipality_x_editor", lambda w: reverse("municipality_detail", args=[w.orgs["x"].pk])),
     ("ministry_viewer", lambda w: reverse("activity_list")),
+    # Every activity grown below is the implementer's to edit: one link per row, not a query.
+    ("implementer_editor", lambda w: reverse("activity_list")),
     ("municipality_x_editor", lambda w: reverse("activity_create")),
+    (
+        "municipality_x_editor",
+        lambda w: reverse("activity_update", args=[Activity.objects.get(workstream=w.workstreams["p1"]).pk]),
+    ),
     (
         "municipality_x_editor",
         lambda w: f"{reverse('result_entry')}?indicator={w.indicators['p1'].pk}&period={Q2[0].isoformat()}",
