@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 from simple_history.utils import bulk_create_with_history
 
 from partners.models import Organisation
@@ -770,6 +771,30 @@ def indicator_update(
     return indicator
 
 
+@transaction.atomic
+def indicator_delete(*, indicator: Indicator) -> None:
+    """Delete an indicator entered by mistake, with its targets and alignments. Refused while it has
+    results, in any status: reported data is never lost as a side effect (delete the results
+    first; approved ones must be reopened by an approver)."""
+    # Locked first: a result being saved for it now holds a key-share lock on the row, so this
+    # waits for it and counts it, and results saved later wait for this transaction.
+    Indicator.objects.select_for_update().filter(pk=indicator.pk).exists()
+    count = indicator.results.count()
+    if count:
+        raise ValidationError(
+            ngettext_lazy(
+                "This indicator has %(count)d result. Delete it first; an approved result must be reopened "
+                "by an approver before it can be deleted.",
+                "This indicator has %(count)d results. Delete them first; approved results must be reopened "
+                "by an approver before they can be deleted.",
+                "count",
+            )
+            % {"count": count}
+        )
+    indicator.delete()
+    schedule_alignment_recompute()  # it may have counted towards targets and goals
+
+
 # National targets, funder goals, alignments -------------------------------------------------
 
 
@@ -810,6 +835,25 @@ def national_target_update(
     if changed:
         validated_save(national_target)
     return national_target
+
+
+@transaction.atomic
+def national_target_delete(*, national_target: NationalTarget) -> None:
+    """Delete a national target that nothing is aligned to. Refused while indicators are aligned to
+    it: those alignments belong to the programmes that made them."""
+    NationalTarget.objects.select_for_update().filter(pk=national_target.pk).exists()
+    count = national_target.alignments.count()
+    if count:
+        raise ValidationError(
+            ngettext_lazy(
+                "%(count)d indicator is aligned to this national target. Remove that alignment first.",
+                "%(count)d indicators are aligned to this national target. Remove those alignments first.",
+                "count",
+            )
+            % {"count": count}
+        )
+    national_target.delete()
+    schedule_alignment_recompute()  # it was listed as a gap
 
 
 def _validate_goal_parent(goal: FunderGoal) -> None:

@@ -4,12 +4,14 @@ shows as a form error (never a 500) and nothing is written."""
 import pytest
 from django.urls import reverse
 
-from indicators.models import Result
-from indicators.rollup_queue import pending_indicator_ids
+from indicators.models import Indicator, NationalTarget, Result
+from indicators.rollup_queue import alignment_pending, pending_indicator_ids
 from projects.models import Twinning
 from tests.factories import (
+    AlignmentFactory,
     IndicatorFactory,
     MunicipalityFactory,
+    NationalTargetFactory,
     ProgrammeFactory,
     ResultFactory,
     TwinningFactory,
@@ -147,3 +149,29 @@ def test_approved_results_cannot_be_deleted_in_the_admin(admin_client, twinned):
     only_draft = {"action": "delete_selected", "_selected_action": [draft.pk], "post": "yes"}
     assert admin_client.post(changelist, only_draft).status_code == 302
     assert list(Result.objects.values_list("pk", flat=True)) == [approved.pk]
+
+
+def test_an_indicator_is_deleted_in_the_admin_only_without_results(admin_client, twinned):
+    programme, ghadames, _ = twinned
+    kept, spare = IndicatorFactory(programme=programme), IndicatorFactory(programme=programme)
+    ResultFactory(indicator=kept, municipality=ghadames, period_start="2025-10-01", period_end="2025-12-31")
+    AlignmentFactory(indicator=spare)
+    assert admin_client.get(reverse("admin:indicators_indicator_delete", args=[kept.pk])).status_code == 403
+    changelist = reverse("admin:indicators_indicator_changelist")
+    both = {"action": "delete_selected", "_selected_action": [kept.pk, spare.pk], "post": "yes"}
+    assert admin_client.post(changelist, both).status_code == 403
+    assert (
+        admin_client.post(reverse("admin:indicators_indicator_delete", args=[spare.pk]), {"post": "yes"}).status_code
+        == 302
+    )
+    assert list(Indicator.objects.values_list("pk", flat=True)) == [kept.pk]
+    assert alignment_pending()  # the deleted indicator counted towards a national target
+
+
+def test_a_national_target_is_deleted_in_the_admin_only_without_alignments(admin_client):
+    aligned, unused = AlignmentFactory().national_target, NationalTargetFactory()
+    assert admin_client.get(reverse("admin:indicators_nationaltarget_delete", args=[aligned.pk])).status_code == 403
+    delete = reverse("admin:indicators_nationaltarget_delete", args=[unused.pk])
+    assert admin_client.post(delete, {"post": "yes"}).status_code == 302
+    assert list(NationalTarget.objects.values_list("pk", flat=True)) == [aligned.pk]
+    assert alignment_pending()

@@ -50,6 +50,9 @@ class NationalTargetViewSet(ServiceViewSet):
     def update_object(self, instance, data):
         return services.national_target_update(national_target=instance, **data)
 
+    def delete_object(self, instance):
+        services.national_target_delete(national_target=instance)
+
 
 class FunderGoalViewSet(ServiceViewSet):
     """A donor's results framework: seen by its members and the ministry, kept by its editors."""
@@ -110,6 +113,9 @@ class IndicatorViewSet(ProgrammeChildViewSet):
             raise ValidationError({"programme": [_("An indicator cannot move to another programme.")]})
         data.pop("programme", None)
         return services.indicator_update(indicator=instance, **data)
+
+    def delete_object(self, instance):
+        services.indicator_delete(indicator=instance)
 
 
 class AlignmentViewSet(ServiceViewSet):

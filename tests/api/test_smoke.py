@@ -70,7 +70,7 @@ def test_openapi_schema_is_valid_and_warning_free(tmp_path):
 def test_resources_without_a_delete_service_offer_no_delete(world, client_for):
     client = client_for("superuser")
     assert client.delete(f"/api/v1/programmes/{world.programmes['p1'].pk}/").status_code == 405
-    assert client.delete(f"/api/v1/indicators/{world.indicators['p1'].pk}/").status_code == 405
+    assert client.delete(f"/api/v1/themes/{world.workstreams['p1'].theme_id}/").status_code == 405
     activity = world.workstreams["p1"].activities.first()
     assert client.delete(f"/api/v1/activities/{activity.pk}/").status_code == 204
     assert client.get("/api/v1/activities/abc/").status_code == 404
