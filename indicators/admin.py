@@ -88,10 +88,8 @@ class IndicatorAdmin(TranslatedServiceAdmin):
             raise ValidationError({"programme": _("An indicator cannot move to another programme.")})
         return services.indicator_update(indicator=obj, **data)
 
-    def has_delete_permission(self, request, obj=None):
-        if obj is not None and obj.results.exists():
-            return False  # its results must go first (services.indicator_delete)
-        return super().has_delete_permission(request, obj)
+    def delete_refusal(self, obj):
+        return services.indicator_delete_refusal(obj)
 
     def service_delete(self, request, obj):
         services.indicator_delete(indicator=obj)
@@ -250,10 +248,8 @@ class NationalTargetAdmin(TranslatedServiceAdmin):
     def service_update(self, request, obj, data):
         return services.national_target_update(national_target=obj, **data)
 
-    def has_delete_permission(self, request, obj=None):
-        if obj is not None and obj.alignments.exists():
-            return False  # its alignments must go first (services.national_target_delete)
-        return super().has_delete_permission(request, obj)
+    def delete_refusal(self, obj):
+        return services.national_target_delete_refusal(obj)
 
     def service_delete(self, request, obj):
         services.national_target_delete(national_target=obj)

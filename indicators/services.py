@@ -771,26 +771,34 @@ def indicator_update(
     return indicator
 
 
+def indicator_delete_refusal(indicator: Indicator) -> ValidationError | None:
+    """Why `indicator_delete` would refuse now, or None: an indicator with results, in any status,
+    is not deleted, so reported data is never lost as a side effect."""
+    count = indicator.results.count()
+    if not count:
+        return None
+    return ValidationError(
+        ngettext_lazy(
+            "This indicator has %(count)d result. Delete it first; an approved result must be reopened "
+            "by an approver before it can be deleted.",
+            "This indicator has %(count)d results. Delete them first; approved results must be reopened "
+            "by an approver before they can be deleted.",
+            "count",
+        )
+        % {"count": count}
+    )
+
+
 @transaction.atomic
 def indicator_delete(*, indicator: Indicator) -> None:
-    """Delete an indicator entered by mistake, with its targets and alignments. Refused while it has
-    results, in any status: reported data is never lost as a side effect (delete the results
-    first; approved ones must be reopened by an approver)."""
+    """Delete an indicator entered by mistake, with its targets and alignments, unless
+    `indicator_delete_refusal` says why not."""
     # Locked first: a result being saved for it now holds a key-share lock on the row, so this
     # waits for it and counts it, and results saved later wait for this transaction.
     Indicator.objects.select_for_update().filter(pk=indicator.pk).exists()
-    count = indicator.results.count()
-    if count:
-        raise ValidationError(
-            ngettext_lazy(
-                "This indicator has %(count)d result. Delete it first; an approved result must be reopened "
-                "by an approver before it can be deleted.",
-                "This indicator has %(count)d results. Delete them first; approved results must be reopened "
-                "by an approver before they can be deleted.",
-                "count",
-            )
-            % {"count": count}
-        )
+    refusal = indicator_delete_refusal(indicator)
+    if refusal is not None:
+        raise refusal
     indicator.delete()
     schedule_alignment_recompute()  # it may have counted towards targets and goals
 
@@ -837,21 +845,29 @@ def national_target_update(
     return national_target
 
 
+def national_target_delete_refusal(national_target: NationalTarget) -> ValidationError | None:
+    """Why `national_target_delete` would refuse now, or None: alignments to the target belong to
+    the programmes that made them, so a target with any is not deleted."""
+    count = national_target.alignments.count()
+    if not count:
+        return None
+    return ValidationError(
+        ngettext_lazy(
+            "%(count)d indicator is aligned to this national target. Remove that alignment first.",
+            "%(count)d indicators are aligned to this national target. Remove those alignments first.",
+            "count",
+        )
+        % {"count": count}
+    )
+
+
 @transaction.atomic
 def national_target_delete(*, national_target: NationalTarget) -> None:
-    """Delete a national target that nothing is aligned to. Refused while indicators are aligned to
-    it: those alignments belong to the programmes that made them."""
+    """Delete a national target unless `national_target_delete_refusal` says why not."""
     NationalTarget.objects.select_for_update().filter(pk=national_target.pk).exists()
-    count = national_target.alignments.count()
-    if count:
-        raise ValidationError(
-            ngettext_lazy(
-                "%(count)d indicator is aligned to this national target. Remove that alignment first.",
-                "%(count)d indicators are aligned to this national target. Remove those alignments first.",
-                "count",
-            )
-            % {"count": count}
-        )
+    refusal = national_target_delete_refusal(national_target)
+    if refusal is not None:
+        raise refusal
     national_target.delete()
     schedule_alignment_recompute()  # it was listed as a gap
 

@@ -66,6 +66,16 @@ class ServiceAdmin(admin.ModelAdmin):
     def service_delete(self, request, obj) -> None:
         obj.delete()
 
+    def delete_refusal(self, obj) -> ValidationError | None:
+        """Why the delete service would refuse `obj` now (None: it would not). Such an object
+        offers no delete (403), rather than a confirmation page whose answer is an error."""
+        return None
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and self.delete_refusal(obj) is not None:
+            return False
+        return super().has_delete_permission(request, obj)
+
     def delete_model(self, request, obj):
         self.service_delete(request, obj)
 
