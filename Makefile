@@ -39,11 +39,12 @@ run: install
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 browser:
 	@[ -x /usr/bin/chromium ] || bash scripts/ensure_chromium.sh
 
-# Everything CI checks: lint, Django checks (development and production-like), migrations, tests.
+# Everything CI checks: lint (and the import layers), Django checks (development and production-like), migrations, tests.
 test: install-dev lint browser
 	DEBUG=1 DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(REDIS_URL) $(PY) manage.py check
 	DEBUG=1 DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(REDIS_URL) $(PY) manage.py makemigrations --check --dry-run

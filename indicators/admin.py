@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 from simple_history.admin import SimpleHistoryAdmin
 
-from twinning.admin_services import ServiceAdmin, ServiceForm, TranslatedServiceAdmin, only
+from common.admin import ServiceAdmin, ServiceForm, TranslatedServiceAdmin, only
 
 from . import services
 from .models import (

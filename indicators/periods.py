@@ -1,4 +1,4 @@
-"""Reporting periods (DESIGN §4): pure date arithmetic, no Django.
+"""Reporting periods (docs/design.md §4): pure date arithmetic, no Django.
 
 A period of frequency F is a run of 1, 3, 6 or 12 months that starts on a month counted from the
 programme's fiscal-year start month. With an October start, quarters run Oct–Dec, Jan–Mar, Apr–Jun

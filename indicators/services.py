@@ -22,10 +22,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 from simple_history.utils import bulk_create_with_history
 
+from common.errors import ServiceError
+from common.services import apply_changes, validated_save
+from indicators.signals import alignment_inputs_changed, indicators_changed, result_cells_changed
 from partners.models import Organisation
 from projects.models import Programme
 from projects.selectors import participating_municipality_ids
-from twinning.services import apply_changes, validated_save
 
 from . import periods
 from .models import (
@@ -38,7 +40,6 @@ from .models import (
     Result,
     Target,
 )
-from .rollup_queue import schedule_alignment_recompute, schedule_cell_recompute, schedule_recompute
 
 MAX_BULK_RESULTS = 10_000
 EVIDENCE_URL_VALIDATOR = URLValidator(schemes=["http", "https"])
@@ -78,8 +79,10 @@ FUNDER_GOAL_FIELDS = ("code", "title_en", "title_ar", "description_en", "descrip
 RESULT_VALUE_FIELDS = ("value", "numerator", "denominator", "comment", "evidence_url")
 
 
-class StaleVersion(Exception):
+class StaleVersion(ServiceError):
     """The caller edited an older version of the result than the one stored."""
+
+    http_status = 412
 
     def __init__(self, current_version: int):
         self.current_version = current_version
@@ -88,9 +91,17 @@ class StaleVersion(Exception):
             % {"version": current_version}
         )
 
+    def as_data(self) -> dict[str, Any]:
+        return {"detail": str(self), "version": self.current_version}
 
-class ResultLocked(ValidationError):
+
+class ResultLocked(ValidationError, ServiceError):
     """An approved result cannot change until an approver reopens it."""
+
+    http_status = 409
+
+    def as_data(self) -> dict[str, Any]:
+        return {"detail": " ".join(str(message) for message in self.messages)}
 
 
 @dataclass
@@ -103,16 +114,21 @@ class RowError:
         return {"row": self.row, "field": self.field, "message": str(self.message)}
 
 
-class BulkValidationError(Exception):
+class BulkValidationError(ServiceError):
     """Some rows of a bulk write are invalid; nothing was written."""
 
     def __init__(self, errors: list[RowError]):
         self.errors = errors
         super().__init__(f"{len(errors)} invalid rows")
 
+    def as_data(self) -> list[dict[str, Any]]:
+        return [row.as_dict() for row in self.errors]
+
 
 class BulkTooLarge(BulkValidationError):
     """More rows than one bulk write takes; nothing was checked or written."""
+
+    http_status = 413
 
 
 # Periods ------------------------------------------------------------------------------------
@@ -436,7 +452,7 @@ def results_create(
         message = _("Another user saved some of these results at the same time; try again.")
         raise BulkValidationError([RowError(0, "non_field_errors", message)]) from error
     if status == Result.Status.APPROVED:  # drafts and submissions move no number
-        schedule_cell_recompute(cells=[_counted_cell(result) for result in results])
+        result_cells_changed.send(sender=Result, cells=[_counted_cell(result) for result in results])
     return created
 
 
@@ -567,7 +583,7 @@ def _transition(
     result._history_user = user
     result.save()
     if was_counted or to_status == Result.Status.APPROVED:
-        schedule_cell_recompute(cells=[_counted_cell(result)])
+        result_cells_changed.send(sender=Result, cells=[_counted_cell(result)])
     return result
 
 
@@ -652,7 +668,7 @@ def target_set(
         return target
     target.value = value
     validated_save(target)
-    schedule_recompute(indicator_ids=[indicator.pk])
+    indicators_changed.send(sender=Indicator, indicator_ids=[indicator.pk])
     return target
 
 
@@ -675,7 +691,7 @@ def target_update(*, target: Target, **changes) -> Target:
     )
     if key_changed:
         target.delete()
-        schedule_recompute(indicator_ids=[old_indicator_id])
+        indicators_changed.send(sender=Indicator, indicator_ids=[old_indicator_id])
     return target_set(**fields)
 
 
@@ -683,7 +699,7 @@ def target_update(*, target: Target, **changes) -> Target:
 def target_delete(*, target: Target) -> None:
     indicator_id = target.indicator_id
     target.delete()
-    schedule_recompute(indicator_ids=[indicator_id])
+    indicators_changed.send(sender=Indicator, indicator_ids=[indicator_id])
 
 
 # Indicators ---------------------------------------------------------------------------------
@@ -767,7 +783,7 @@ def indicator_update(
             )
         indicator.disaggregations.set(categories)
     if changed & ROLLUP_FIELDS:
-        schedule_recompute(indicator_ids=[indicator.pk])
+        indicators_changed.send(sender=Indicator, indicator_ids=[indicator.pk])
     return indicator
 
 
@@ -800,7 +816,7 @@ def indicator_delete(*, indicator: Indicator) -> None:
     if refusal is not None:
         raise refusal
     indicator.delete()
-    schedule_alignment_recompute()  # it may have counted towards targets and goals
+    alignment_inputs_changed.send(sender=Alignment)  # it may have counted towards targets and goals
 
 
 # National targets, funder goals, alignments -------------------------------------------------
@@ -869,7 +885,7 @@ def national_target_delete(*, national_target: NationalTarget) -> None:
     if refusal is not None:
         raise refusal
     national_target.delete()
-    schedule_alignment_recompute()  # it was listed as a gap
+    alignment_inputs_changed.send(sender=Alignment)  # it was listed as a gap
 
 
 def _validate_goal_parent(goal: FunderGoal) -> None:
@@ -908,14 +924,14 @@ def funder_goal_update(*, funder_goal: FunderGoal, sdg_targets: Iterable[str] | 
     if changed:
         validated_save(funder_goal)
     if "parent" in changed:
-        schedule_alignment_recompute()
+        alignment_inputs_changed.send(sender=Alignment)
     return funder_goal
 
 
 @transaction.atomic
 def funder_goal_delete(*, funder_goal: FunderGoal) -> None:
     funder_goal.delete()
-    schedule_alignment_recompute()
+    alignment_inputs_changed.send(sender=Alignment)
 
 
 def _parse_weight(weight: Decimal | int | str | None) -> Decimal:
@@ -938,7 +954,7 @@ def alignment_create(
             indicator=indicator, national_target=national_target, funder_goal=funder_goal, weight=_parse_weight(weight)
         )
     )
-    schedule_alignment_recompute()
+    alignment_inputs_changed.send(sender=Alignment)
     return alignment
 
 
@@ -948,11 +964,11 @@ def alignment_update(*, alignment: Alignment, **changes) -> Alignment:
         changes["weight"] = _parse_weight(changes["weight"])
     if apply_changes(alignment, changes, allowed=("indicator", "national_target", "funder_goal", "weight")):
         validated_save(alignment)
-        schedule_alignment_recompute()
+        alignment_inputs_changed.send(sender=Alignment)
     return alignment
 
 
 @transaction.atomic
 def alignment_delete(*, alignment: Alignment) -> None:
     alignment.delete()
-    schedule_alignment_recompute()
+    alignment_inputs_changed.send(sender=Alignment)

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from twinning.admin_services import ServiceAdmin, TranslatedServiceAdmin, only
+from common.admin import ServiceAdmin, TranslatedServiceAdmin, only
 
 from . import services
 from .models import Membership, Organisation

@@ -3,7 +3,7 @@
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
-from twinning.services import apply_changes, validated_save
+from common.services import apply_changes, validated_save
 
 from .models import Membership, Organisation
 

@@ -1,4 +1,4 @@
-"""Who sees and does what (DESIGN §7), in one place for the API, the pages and the reports.
+"""Who sees and does what (docs/design.md §7), in one place for the API, the pages and the reports.
 
 Superusers see everything. Otherwise memberships decide: ministry members see every programme;
 donor members the programmes they fund; implementer members the programmes they implement;

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from twinning.admin_services import TranslatedServiceAdmin
+from common.admin import TranslatedServiceAdmin
 
 from . import services
 from .models import Activity, Programme, Theme, Twinning, Workstream

@@ -9,7 +9,7 @@ from .models import Programme
 
 def programme_municipalities(programme: Programme | int) -> QuerySet[Organisation]:
     """The municipalities that take part in a programme: members of one of its twinnings or
-    workstreams (DESIGN §7)."""
+    workstreams (docs/design.md §7)."""
     programme_id = programme if isinstance(programme, int) else programme.pk
     return Organisation.objects.filter(
         Q(twinnings__programme_id=programme_id) | Q(workstreams__programme_id=programme_id),

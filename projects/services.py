@@ -13,8 +13,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from common.services import apply_changes, validated_save
 from partners.models import Organisation
-from twinning.services import apply_changes, validated_save
 
 from .models import Activity, Programme, Theme, Twinning, Workstream
 from .selectors import programme_municipality_ids

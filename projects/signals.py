@@ -1,4 +1,4 @@
-"""Signals this app declares for apps above it (DESIGN §2: lower apps never import higher ones)."""
+"""Signals this app declares for apps above it (docs/design.md §2: lower apps never import higher ones)."""
 
 from django.dispatch import Signal
 

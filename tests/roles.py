@@ -1,4 +1,4 @@
-"""The role users of DESIGN §7 and a small world for them to see, for any test that checks who
+"""The role users of docs/design.md §7 and a small world for them to see, for any test that checks who
 sees and does what (the API's roles matrix, the pages).
 
 `build_world()` returns a `World` with two programmes:
@@ -21,10 +21,10 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 
-from indicators.alignment import force_global_snapshot
-from indicators.engine import recompute_indicators
 from indicators.models import DisaggregationCategory, DisaggregationOption, Indicator, Result
 from partners.models import Membership
+from rollups.alignment import force_global_snapshot
+from rollups.engine import recompute_indicators
 
 from . import factories as f
 
@@ -56,7 +56,7 @@ class World:
 
 
 def disaggregation_categories() -> dict[str, DisaggregationCategory]:
-    """The contract's categories and options (DESIGN §3), created if missing."""
+    """The contract's categories and options (docs/design.md §3), created if missing."""
     options = {
         "sex": ["female", "male"],
         "age": ["youth", "adult"],

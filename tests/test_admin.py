@@ -5,8 +5,8 @@ import pytest
 from django.urls import reverse
 
 from indicators.models import Indicator, NationalTarget, Result
-from indicators.rollup_queue import alignment_pending, pending_indicator_ids
 from projects.models import Twinning
+from rollups.queue import alignment_pending, pending_indicator_ids
 from tests.factories import (
     AlignmentFactory,
     IndicatorFactory,

@@ -1,13 +1,14 @@
-"""The REST API v1 (DESIGN §6): one router under /api/v1/."""
+"""The REST API v1 (docs/design.md §6): one router under /api/v1/."""
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from indicators.api import reports
 from indicators.api import views as indicators
-from partners.api import views as partners
+from projects.api import partners
 from projects.api import views as projects
+from reporting.api import views as reporting
+from rollups.api import views as rollups
 
 router = DefaultRouter()
 router.register("memberships", partners.MembershipViewSet, basename="membership")
@@ -23,13 +24,13 @@ router.register("indicators", indicators.IndicatorViewSet, basename="indicator")
 router.register("alignments", indicators.AlignmentViewSet, basename="alignment")
 router.register("targets", indicators.TargetViewSet, basename="target")
 router.register("results", indicators.ResultViewSet, basename="result")
-router.register("rollups", reports.RollupViewSet, basename="rollup")
+router.register("rollups", rollups.RollupViewSet, basename="rollup")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("reports/iptt/", reports.IPTTView.as_view(), name="report-iptt"),
-    path("reports/alignment/", reports.AlignmentReportView.as_view(), name="report-alignment"),
-    path("exports/iati/", reports.IATIExportView.as_view(), name="export-iati"),
+    path("reports/iptt/", reporting.IPTTView.as_view(), name="report-iptt"),
+    path("reports/alignment/", reporting.AlignmentReportView.as_view(), name="report-alignment"),
+    path("exports/iati/", reporting.IATIExportView.as_view(), name="export-iati"),
     path("", include(router.urls)),
 ]

@@ -58,7 +58,10 @@ INSTALLED_APPS = [
     "partners",
     "projects",
     "indicators",
+    "rollups",
+    "reporting",
     "web",
+    "benchmarks",
 ]
 
 MIDDLEWARE = [
@@ -203,13 +206,13 @@ CELERY_TIMEZONE = TIME_ZONE
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "twinning.api.authentication.TokenAndAccessAuthentication",
+        "projects.api.authentication.TokenAndAccessAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "twinning.api.pagination.NumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "common.api.pagination.NumberPagination",
     "PAGE_SIZE": 50,
-    "EXCEPTION_HANDLER": "twinning.api.exceptions.exception_handler",
+    "EXCEPTION_HANDLER": "common.api.exceptions.exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -236,11 +239,11 @@ SPECTACULAR_SETTINGS = {
         "ActivityStatusEnum": "projects.models.Activity.Status",
         "ResultStatusEnum": "indicators.models.Result.Status",
         "NewResultStatusEnum": ["draft", "submitted", "approved"],
-        "RollupStatusEnum": "indicators.models.Rollup.Status",
+        "RollupStatusEnum": "rollups.models.Rollup.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "twinning.api.schema.add_error_responses",
+        "common.api.schema.add_error_responses",
     ],
 }
 

@@ -1,5 +1,5 @@
 """What the dashboards, the programme page (IPTT) and the municipality page show. Numbers come
-from stored rollups and the alignment report over them (`indicators.alignment`); nothing here
+from stored rollups and the alignment report over them (`rollups.alignment`); nothing here
 recomputes a rollup. Every function runs a fixed number of queries."""
 
 import hashlib
@@ -11,13 +11,14 @@ from django.db.models import Count, Q
 from django.utils.formats import date_format
 from django.utils.translation import get_language_bidi
 
-from indicators import reports
-from indicators.alignment import compute_alignment, report_as_dict
-from indicators.models import FunderGoal, Indicator, NationalTarget, Result, Rollup
-from indicators.rollup_queue import latest_computed_at, pending_indicator_ids
+from indicators.models import FunderGoal, Indicator, NationalTarget, Result
 from partners.models import Organisation
 from projects.access import Access
 from projects.models import Activity, Programme, Theme, Twinning, Workstream
+from reporting import reports
+from rollups.alignment import compute_alignment, report_as_dict
+from rollups.models import Rollup
+from rollups.queue import latest_computed_at, pending_indicator_ids
 
 from .charts import target_actual_chart
 
@@ -73,7 +74,7 @@ def iptt_rows(indicators: list[Indicator], scope: str, scope_id: int) -> tuple[l
 
 
 def iptt_context(access: Access, programme: Programme) -> dict:
-    """The IPTT of `indicators.reports` (the same rows as the API's CSV/XLSX), cached per scope."""
+    """The IPTT of `reporting.reports` (the same rows as the API's CSV/XLSX), cached per scope."""
     report = reports.cached(
         reports.cache_key("iptt", access, programme.pk), lambda: reports.iptt(programme=programme, access=access)
     )

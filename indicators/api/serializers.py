@@ -1,19 +1,17 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from partners.models import Organisation
-from projects.models import Programme, Workstream
-from twinning.api.serializers import (
+from common.api.serializers import (
     TEXT_MAX_LENGTH,
     APIModelSerializer,
-    ScopedRelatedField,
     date_text,
     datetime_text,
     decimal_text,
     translated,
-    via_programme,
-    visible_programmes,
 )
+from partners.models import Organisation
+from projects.api.base import ScopedRelatedField, via_programme, visible_programmes
+from projects.models import Programme, Workstream
 
 from ..models import (
     VALUE_DIGITS,

@@ -8,11 +8,12 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
+from common.api.exceptions import PayloadTooLarge
+from common.api.pagination import KeysetPagination
+from common.api.views import ValuesListMixin, filterset_for
 from partners.models import Membership, Organisation
+from projects.api.base import ServiceViewSet
 from projects.api.views import ProgrammeChildViewSet
-from twinning.api.exceptions import PayloadTooLarge
-from twinning.api.pagination import KeysetPagination
-from twinning.api.views import ServiceViewSet, ValuesListMixin, filterset_for
 
 from .. import services
 from ..models import Alignment, DisaggregationCategory, FunderGoal, Indicator, NationalTarget, Result, Target
@@ -245,7 +246,7 @@ def result_row(data: dict, *, indicator_id: int, municipality_id: int) -> servic
 
 
 class ResultViewSet(ValuesListMixin, ServiceViewSet):
-    """Results, scoped as DESIGN §7 says (a municipality member sees its own municipality's only).
+    """Results, scoped as docs/design.md §7 says (a municipality member sees its own municipality's only).
 
     POST an object to create one result, or a JSON list of up to 10,000 to create all or none:
     errors come back as `[{"row": 0, "field": "period_start", "message": "…"}]`, rows counted from 0.

@@ -1,4 +1,4 @@
-"""The disaggregation categories and options that DESIGN §3 fixes; more may be added as data."""
+"""The disaggregation categories and options that docs/design.md §3 fixes; more may be added as data."""
 
 from django.db import migrations
 

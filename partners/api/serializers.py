@@ -1,7 +1,7 @@
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from twinning.api.serializers import APIModelSerializer, translated
+from common.api.serializers import APIModelSerializer, translated
 
 from ..models import Membership, Organisation
 

@@ -1,13 +1,8 @@
 from rest_framework import serializers
 
+from common.api.serializers import APIModelSerializer, translated
 from partners.models import Organisation
-from twinning.api.serializers import (
-    APIModelSerializer,
-    ScopedRelatedField,
-    translated,
-    via_programme,
-    visible_programmes,
-)
+from projects.api.base import ScopedRelatedField, via_programme, visible_programmes
 
 from ..models import Activity, Programme, Theme, Twinning, Workstream
 

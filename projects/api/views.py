@@ -3,8 +3,9 @@ from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError
 
+from common.api.views import filterset_for
 from partners.models import Membership, Organisation
-from twinning.api.views import ReferenceDataViewSet, ServiceViewSet, filterset_for
+from projects.api.base import ReferenceDataViewSet, ServiceViewSet
 
 from .. import services
 from ..models import Activity, Programme, Theme, Twinning, Workstream
@@ -20,7 +21,7 @@ ids_only = Organisation.objects.only("id")
 
 
 class ProgrammeViewSet(ServiceViewSet):
-    """Programmes the user sees (DESIGN §7). Implementer editors create and edit the programmes they
+    """Programmes the user sees (docs/design.md §7). Implementer editors create and edit the programmes they
     implement; ministry editors may create programmes."""
 
     base_queryset = Programme.objects.prefetch_related(Prefetch("donors", queryset=ids_only))

@@ -1,4 +1,4 @@
-"""The REST API v1 read as a client author reads DESIGN §4, §5, §6 and §7: everything below is built
+"""The REST API v1 read as a client author reads docs/design.md §4, §5, §6 and §7: everything below is built
 and read THROUGH THE API (the project's real URLs), then checked against numbers worked out by hand
 from the contract tables. One test per contract clause where practical.
 
@@ -28,9 +28,9 @@ from openpyxl import load_workbook
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from indicators.alignment import force_global_snapshot
-from indicators.engine import recompute_all
-from indicators.reports import clear_local_cache
+from reporting.reports import clear_local_cache
+from rollups.alignment import force_global_snapshot
+from rollups.engine import recompute_all
 from tests.roles import disaggregation_categories
 
 pytestmark = pytest.mark.django_db

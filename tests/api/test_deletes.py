@@ -4,7 +4,7 @@ refused (400, nothing deleted) while reported results or other programmes' align
 import pytest
 
 from indicators.models import Alignment, Indicator, NationalTarget, Result, Target
-from indicators.rollup_queue import alignment_pending
+from rollups.queue import alignment_pending
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

@@ -6,9 +6,9 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from indicators.engine import recompute_indicators
 from indicators.models import Alignment
 from partners.models import Membership
+from rollups.engine import recompute_indicators
 from tests import factories as f
 from tests.roles import disaggregation_categories
 

@@ -9,9 +9,9 @@ from django.core.cache import caches
 from lxml import etree
 from openpyxl import load_workbook
 
-from indicators.engine import recompute_indicators
-from indicators.reports import clear_local_cache
 from indicators.services import indicator_update, national_target_update
+from reporting.reports import clear_local_cache
+from rollups.engine import recompute_indicators
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

@@ -1,10 +1,11 @@
-"""Results: the workflow, versions, bulk entry, and bad input (DESIGN §6, issue 4)."""
+"""Results: the workflow, versions, bulk entry, and bad input (docs/design.md §6, issue 4)."""
 
 import pytest
 
-from indicators.models import IndicatorRollupState, Result, RollupCellRequest
-from indicators.rollup_queue import pending_indicator_ids
+from indicators.models import Result
 from indicators.services import MAX_BULK_RESULTS
+from rollups.models import IndicatorRollupState, RollupCellRequest
+from rollups.queue import pending_indicator_ids
 
 pytestmark = pytest.mark.django_db
 

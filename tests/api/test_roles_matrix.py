@@ -1,11 +1,12 @@
-"""Who sees and does what (DESIGN §7) through every endpoint, for every role of tests/roles.py."""
+"""Who sees and does what (docs/design.md §7) through every endpoint, for every role of tests/roles.py."""
 
 import datetime
 
 import pytest
 
-from indicators.models import Alignment, Result, Rollup
+from indicators.models import Alignment, Result
 from partners.models import Membership
+from rollups.models import Rollup
 from tests.roles import ROLE_NAMES
 
 pytestmark = pytest.mark.django_db

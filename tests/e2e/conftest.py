@@ -3,7 +3,7 @@ against pytest-django's live server. No browser is ever downloaded (never `playw
 
 Rollups are recomputed by the Celery tasks running eagerly in the server thread when a write
 commits (`task_always_eager`, restored afterwards), as in the embedded default; the tests with a
-real worker live in tests/indicators/test_worker_rollups.py.
+real worker live in tests/rollups/test_worker_rollups.py.
 """
 
 import os

@@ -1,4 +1,4 @@
-"""Reporting periods follow the indicator's frequency and the programme's fiscal year (DESIGN §4)."""
+"""Reporting periods follow the indicator's frequency and the programme's fiscal year (docs/design.md §4)."""
 
 import datetime
 

@@ -5,8 +5,8 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from indicators.alignment import force_global_snapshot
-from indicators.engine import recompute_all
+from rollups.alignment import force_global_snapshot
+from rollups.engine import recompute_all
 from tests.roles import build_world
 
 

@@ -1,4 +1,4 @@
-"""Who sees which page, and which numbers, for every role of DESIGN §7 (tests/roles.py)."""
+"""Who sees which page, and which numbers, for every role of docs/design.md §7 (tests/roles.py)."""
 
 import pytest
 from django.urls import reverse

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from indicators.rollup_queue import schedule_recompute
+from rollups.queue import schedule_recompute
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from indicators.models import Result, Rollup
+from indicators.models import Result
+from rollups.models import Rollup
 from tests.roles import Q2
 
 from .conftest import recompute

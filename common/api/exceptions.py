@@ -1,0 +1,63 @@
+"""One exception handler for the whole API: every refusal is a JSON answer naming the field.
+
+Services raise Django's ValidationError (→ 400 with field messages) or a `common.errors.ServiceError`,
+which carries its own status and body (a stale version → 412, a locked result → 409, a bulk write
+with bad rows → 400 with one entry per row). A database error that slips past a service is a 400
+or 409, never a 500.
+"""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError, IntegrityError
+from django.db.models import ProtectedError, RestrictedError
+from django.utils.translation import gettext_lazy as _
+from rest_framework import status
+from rest_framework.exceptions import APIException
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from common.errors import ServiceError
+
+
+class PayloadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = _("The request is too large.")
+    default_code = "too_large"
+
+
+class PreconditionFailed(APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = _("This object was changed by someone else. Reload it and try again.")
+    default_code = "stale_version"
+
+
+def validation_error_data(error: DjangoValidationError) -> dict:
+    """A Django ValidationError as DRF's field → [messages] shape."""
+    if hasattr(error, "error_dict"):
+        data = {}
+        for name, messages in error.message_dict.items():
+            data["non_field_errors" if name == "__all__" else name] = [str(m) for m in messages]
+        return data
+    return {"non_field_errors": [str(m) for m in error.messages]}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, ServiceError):
+        return Response(exc.as_data(), status=exc.http_status)
+    if isinstance(exc, DjangoValidationError):
+        return Response(validation_error_data(exc), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, (ProtectedError, RestrictedError)):
+        return Response(
+            {"detail": str(_("Other records still refer to this one; remove them first."))},
+            status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, IntegrityError):
+        return Response(
+            {"non_field_errors": [str(_("This change conflicts with existing data."))]},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(exc, DataError):
+        return Response(
+            {"non_field_errors": [str(_("A value is out of range or too long for its field."))]},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    return drf_exception_handler(exc, context)

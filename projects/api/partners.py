@@ -1,0 +1,74 @@
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import ValidationError
+
+from common.api.views import filterset_for
+from partners import services
+from partners.api.serializers import MembershipSerializer, OrganisationSerializer
+from partners.models import Membership, Organisation
+from projects.api.base import ReferenceDataViewSet, ServiceViewSet
+
+
+class OrganisationViewSet(ReferenceDataViewSet):
+    """Organisations: visible to every signed-in user; kept by the ministry (editors) and superusers."""
+
+    base_queryset = Organisation.objects.all()
+    serializer_class = OrganisationSerializer
+    filterset_fields = ["kind", "country"]
+    ordering_fields = ["id", "kind", "name_en", "name_ar", "country", "population"]
+    ordering = ["id"]
+
+    def create_object(self, data):
+        return services.organisation_create(**data)
+
+    def update_object(self, instance, data):
+        return services.organisation_update(organisation=instance, **data)
+
+
+def filter_user(queryset, name, value):
+    """`?user=` takes what the list shows (the username) or the user's id."""
+    condition = Q(user__username=value)
+    if value.isdigit() and len(value) < 19:
+        condition |= Q(user_id=int(value))
+    return queryset.filter(condition)
+
+
+class MembershipViewSet(ServiceViewSet):
+    """Who belongs to which organisation with which role. Managed by superusers and by the
+    organisation's `admin` members; a user also sees their own memberships."""
+
+    base_queryset = Membership.objects.select_related("user", "organisation")
+    serializer_class = MembershipSerializer
+    filterset_class = filterset_for(
+        Membership,
+        {"organisation": ["exact"], "role": ["exact"]},
+        user=django_filters.CharFilter(method=filter_user, help_text=_("A username (or a user id).")),
+    )
+    ordering_fields = ["id", "role", "organisation"]
+    ordering = ["id"]
+
+    def scope(self, queryset, access):
+        return queryset.filter(access.membership_filter())
+
+    def may_write(self, access):
+        return access.is_superuser or bool(access.organisation_ids(role=Membership.Role.ADMIN))
+
+    def may_write_object(self, access, obj):
+        return access.can_manage_memberships(obj.organisation_id)
+
+    def may_write_data(self, access, data, instance=None):
+        organisation = data.get("organisation")
+        return organisation is None or access.can_manage_memberships(organisation.pk)
+
+    def create_object(self, data):
+        return services.membership_create(user=data["user"], organisation=data["organisation"], role=data["role"])
+
+    def update_object(self, instance, data):
+        for name in ("user", "organisation"):
+            if name in data and data[name] != getattr(instance, name):
+                raise ValidationError({name: [_("Create a new membership instead of moving this one.")]})
+        return services.membership_update(membership=instance, role=data.get("role", instance.role))
+
+    def delete_object(self, instance):
+        services.membership_delete(membership=instance)

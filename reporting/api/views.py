@@ -1,0 +1,244 @@
+"""The report endpoints: reports/iptt/, reports/alignment/, exports/iati/. Each answers in a
+fixed number of queries and only over what the user sees."""
+
+import json
+
+from django.http import Http404, HttpResponse
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRenderer
+from rest_framework.views import APIView
+
+from common.api.views import JSONErrorsMixin
+from projects.access import access_for
+from projects.models import Programme
+from reporting import reports
+from reporting.exports import iati, iptt
+
+# Reports ------------------------------------------------------------------------------------
+
+
+class PassthroughRenderer(BaseRenderer):
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data if isinstance(data, bytes) else b""
+
+
+class CSVRenderer(PassthroughRenderer):
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+
+class XLSXRenderer(PassthroughRenderer):
+    media_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    format = "xlsx"
+    charset = None
+
+
+class XMLRenderer(PassthroughRenderer):
+    media_type = "application/xml"
+    format = "xml"
+    charset = "utf-8"
+
+
+PROGRAMME_PARAM = OpenApiParameter("programme", int, required=True, description=_("A programme id you may see."))
+OPTIONAL_PROGRAMME_PARAM = OpenApiParameter(
+    "programme", int, required=False, description=_("Narrow the report to one programme you may see.")
+)
+FORMAT_PARAM = OpenApiParameter("format", str, enum=["json", "csv", "xlsx"], required=False)
+
+PERIOD_CELL = inline_serializer(
+    "IPTTPeriod",
+    {
+        "period_start": serializers.DateField(),
+        "period_end": serializers.DateField(),
+        "target": serializers.CharField(allow_null=True),
+        "actual": serializers.CharField(allow_null=True),
+        "percent_of_target": serializers.CharField(allow_null=True),
+        "status": serializers.CharField(),
+    },
+)
+IPTT_ROW = inline_serializer(
+    "IPTTRow",
+    {
+        "indicator": serializers.IntegerField(),
+        "code": serializers.CharField(),
+        "name": serializers.CharField(),
+        "unit": serializers.CharField(allow_null=True, allow_blank=True),
+        "direction": serializers.CharField(),
+        "baseline_value": serializers.CharField(allow_null=True),
+        "periods": PERIOD_CELL.__class__(many=True),
+        "lop_target": serializers.CharField(allow_null=True),
+        "lop_actual": serializers.CharField(allow_null=True),
+        "lop_percent_of_target": serializers.CharField(allow_null=True),
+        "lop_status": serializers.CharField(),
+    },
+)
+IPTT_SCHEMA = inline_serializer(
+    "IPTTReport",
+    {
+        "programme": serializers.IntegerField(),
+        "rows": IPTT_ROW.__class__(many=True),
+        "computed_at": serializers.DateTimeField(allow_null=True),
+        "pending": serializers.BooleanField(),
+    },
+)
+ids = serializers.ListField(child=serializers.IntegerField())
+ALIGNED = inline_serializer(
+    "AlignedProgress",
+    {
+        "id": serializers.IntegerField(),
+        "code": serializers.CharField(),
+        "title": serializers.CharField(),
+        "progress": serializers.CharField(allow_null=True),
+        "indicators": ids,
+        "not_measurable": ids,
+        "programmes": ids,
+        "donors": ids,
+        "municipalities": ids,
+    },
+)
+ALIGNMENT_SCHEMA = inline_serializer(
+    "AlignmentReport",
+    {
+        "national_targets": ALIGNED.__class__(many=True),
+        "funder_goals": ALIGNED.__class__(many=True),
+        "matrix": inline_serializer(
+            "AlignmentMatrixCell",
+            {
+                "national_target": serializers.IntegerField(),
+                "funder_goal": serializers.IntegerField(),
+                "progress": serializers.CharField(allow_null=True),
+                "indicators": ids,
+            },
+            many=True,
+        ),
+        "gaps": inline_serializer("AlignmentGaps", {"national_targets": ids, "funder_goals": ids}),
+        "overlaps": inline_serializer(
+            "AlignmentOverlap",
+            {
+                "municipality": serializers.IntegerField(),
+                "theme": serializers.IntegerField(),
+                "programmes": ids,
+                "donors": ids,
+            },
+            many=True,
+        ),
+        "computed_at": serializers.DateTimeField(allow_null=True),
+        "pending": serializers.BooleanField(),
+    },
+)
+
+
+def json_bytes(report) -> bytes:
+    """A report rendered once, so the cache holds the bytes and a hit costs no serialisation."""
+    return json.dumps(reports.plain(report), ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def json_response(body: bytes) -> HttpResponse:
+    return HttpResponse(body, content_type="application/json")
+
+
+def visible_programme_id(request, required: bool = True) -> int | None:
+    """The `?programme=` id, if the user may see that programme (else 404; no query for users who
+    see everything, so a cached report costs no lookup)."""
+    raw = request.query_params.get("programme", "")
+    if raw == "" and not required:
+        return None
+    if raw == "":
+        raise ValidationError({"programme": [_("Give ?programme=<id>.")]})
+    try:
+        programme_id = int(raw)
+    except ValueError as error:
+        raise ValidationError({"programme": [_("A programme id is a whole number.")]}) from error
+    if programme_id < 1 or programme_id > 2**63 - 1 or not access_for(request.user).sees_programme(programme_id):
+        raise Http404
+    return programme_id
+
+
+def load_programme(programme_id: int) -> Programme:
+    programme = Programme.objects.filter(pk=programme_id).first()
+    if programme is None:
+        raise Http404
+    return programme
+
+
+class IPTTView(JSONErrorsMixin, APIView):
+    """The Indicator Performance Tracking Table of a programme, from stored rollups (programme
+    scope, totals). `?format=csv` or `?format=xlsx` downloads it. Says when its numbers were
+    computed and whether a recompute is pending."""
+
+    permission_classes = [IsAuthenticated]
+    renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer, XLSXRenderer]
+
+    @extend_schema(
+        parameters=[PROGRAMME_PARAM, FORMAT_PARAM],
+        responses={
+            (200, "application/json"): IPTT_SCHEMA,
+            (200, "text/csv"): OpenApiTypes.BINARY,
+            (200, XLSXRenderer.media_type): OpenApiTypes.BINARY,
+        },
+    )
+    def get(self, request):
+        programme_id = visible_programme_id(request)
+        access = access_for(request.user)
+        output = request.query_params.get("format", "json")
+        if output not in ("json", "csv", "xlsx", "api"):
+            raise ValidationError({"format": [_("Choose json, csv or xlsx.")]})
+        if output in ("json", "api"):
+            return json_response(
+                reports.cached(
+                    reports.cache_key("iptt-json", access, programme_id),
+                    lambda: json_bytes(reports.iptt(programme=load_programme(programme_id), access=access)),
+                )
+            )
+        programme = load_programme(programme_id)
+        report = reports.cached(
+            reports.cache_key("iptt", access, programme_id),
+            lambda: reports.iptt(programme=programme, access=access),
+        )
+        if output == "csv":
+            response = HttpResponse(iptt.to_csv(report), content_type="text/csv; charset=utf-8")
+        else:
+            response = HttpResponse(iptt.to_xlsx(report), content_type=XLSXRenderer.media_type)
+        response["Content-Disposition"] = f'attachment; filename="iptt-{programme.code}.{output}"'
+        return response
+
+
+class AlignmentReportView(APIView):
+    """The alignment report (docs/design.md §5) over the programmes the user sees (optionally one)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(parameters=[OPTIONAL_PROGRAMME_PARAM], responses={200: ALIGNMENT_SCHEMA})
+    def get(self, request):
+        programme_id = visible_programme_id(request, required=False)
+        access = access_for(request.user)
+
+        def compute():
+            programme = load_programme(programme_id) if programme_id is not None else None
+            return json_bytes(reports.alignment(access=access, programme=programme))
+
+        return json_response(reports.cached(reports.cache_key("alignment", access, programme_id or "all"), compute))
+
+
+class IATIExportView(JSONErrorsMixin, APIView):
+    """IATI 2.03 activity XML of a programme, with its results (valid against the official XSD)."""
+
+    permission_classes = [IsAuthenticated]
+    renderer_classes = [XMLRenderer, JSONRenderer]
+
+    @extend_schema(
+        parameters=[PROGRAMME_PARAM],
+        responses={(200, "application/xml"): OpenApiResponse(OpenApiTypes.BINARY, description="IATI XML")},
+    )
+    def get(self, request):
+        programme = load_programme(visible_programme_id(request))
+        body = iati.iati_activity_xml(programme=programme, access=access_for(request.user))
+        response = HttpResponse(body, content_type="application/xml; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="iati-{programme.code}.xml"'
+        return response

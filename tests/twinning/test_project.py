@@ -1,0 +1,112 @@
+"""The project as a newcomer meets it: settings from the environment, the compose stack, the
+bilingual home page."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from django.utils import translation
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_python(code: str, **env) -> subprocess.CompletedProcess:
+    environment = {
+        k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "REDIS_URL", "SECURE_SSL_REDIRECT"}
+    }
+    environment.update(DJANGO_SETTINGS_MODULE="twinning.settings", **env)
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_manage_py_names_the_missing_secret_key():
+    environment = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE"}}
+    completed = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60
+    )
+    assert completed.returncode == 1
+    assert "SECRET_KEY must be set" in completed.stderr
+    assert "Traceback" not in completed.stderr
+
+
+def test_secret_key_is_required_when_debug_is_off():
+    completed = run_python("import django; django.setup()")
+    assert completed.returncode != 0
+    assert "SECRET_KEY must be set" in completed.stderr
+
+
+def test_without_redis_tasks_run_eagerly_and_with_redis_they_do_not():
+    code = "from django.conf import settings as s; print(s.CELERY_TASK_ALWAYS_EAGER, s.DEBUG)"
+    assert run_python(code, DEBUG="1").stdout.split() == ["True", "True"]
+    assert run_python(code, SECRET_KEY="x" * 60, REDIS_URL="redis://127.0.0.1:6379/0").stdout.split() == [
+        "False",
+        "False",
+    ]
+
+
+def test_production_settings_are_strict():
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS > 0, s.SECURE_SSL_REDIRECT)"
+    )
+    assert run_python(code, SECRET_KEY="x" * 60).stdout.split() == ["True", "True", "True", "True"]
+
+
+def test_compose_runs_the_stack_this_project_defines():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert set(services) >= {"web", "worker", "beat", "postgres", "redis"}
+    assert services["postgres"]["image"].startswith("postgres:15")
+    assert services["redis"]["image"].startswith("redis:7")
+    for name in ("web", "worker", "postgres", "redis"):
+        assert "healthcheck" in services[name], name
+    assert "pgdata" in compose["volumes"]
+    assert any(volume.startswith("pgdata:") for volume in services["postgres"]["volumes"])
+
+    web_command = " ".join(services["web"]["command"].split())
+    module, _, application = web_command.split("gunicorn ")[1].split()[0].partition(":")
+    assert (ROOT / (module.replace(".", "/") + ".py")).exists()
+    assert application == "application"
+    assert "manage.py migrate" in web_command
+    for name in ("worker", "beat"):
+        command = services[name]["command"].split()
+        app_module = command[command.index("-A") + 1]
+        assert (ROOT / app_module / "celery.py").exists()
+        assert name in command
+    queues = services["worker"]["command"].split("--queues")[1].split()[0].split(",")
+    from django.conf import settings
+
+    routed = {route["queue"] for route in getattr(settings, "CELERY_TASK_ROUTES", {}).values()}
+    assert settings.CELERY_TASK_DEFAULT_QUEUE in queues
+    assert routed <= set(queues)
+    assert (ROOT / services["web"].get("build", ".") / "Dockerfile").exists()
+
+
+def test_readme_starts_with_the_two_commands():
+    readme = (ROOT / "README.md").read_text()
+    assert "make run" in readme.split("make test")[0]
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "make test" in ci
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("language", "direction"), [("en", "ltr"), ("ar", "rtl")])
+def test_home_page_renders_in_both_languages(client, language, direction):
+    response = client.get(f"/{language}/", follow=True)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert f'<html lang="{language}" dir="{direction}">' in body
+    with translation.override(language):
+        sign_in = translation.gettext("Sign in")
+    if language == "ar":
+        assert sign_in != "Sign in", "the Arabic catalogue is not compiled"
+    assert sign_in in body
+
+
+def test_arabic_catalogue_exists_and_is_real():
+    catalogue = (ROOT / "locale" / "ar" / "LC_MESSAGES" / "django.po").read_text()
+    assert 'msgstr "تسجيل' in catalogue or "تسجيل الدخول" in catalogue
