@@ -43,6 +43,7 @@ def test_programme_filter(world, client_for, resource):
 
 def test_unfiltered_huge_keyset_lists_estimate_their_count(world, client_for, monkeypatch):
     from django.db import connection
+
     from common.api import pagination
 
     monkeypatch.setattr(pagination, "ESTIMATE_COUNTS_ABOVE", 1)
