@@ -7,13 +7,15 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from common.models import CheckedInputModel
+from common.text import outline_code_validator
 from partners.models import Organisation
 from projects.models import Programme, Workstream
 
 VALUE_DIGITS = {"max_digits": 20, "decimal_places": 4}
 
 
-class DisaggregationCategory(models.Model):
+class DisaggregationCategory(CheckedInputModel):
     """A way of splitting a total: sex, age, disability. Categories and options are data."""
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
@@ -28,7 +30,7 @@ class DisaggregationCategory(models.Model):
         return self.name
 
 
-class DisaggregationOption(models.Model):
+class DisaggregationOption(CheckedInputModel):
     category = models.ForeignKey(
         DisaggregationCategory, on_delete=models.CASCADE, related_name="options", verbose_name=_("category")
     )
@@ -45,7 +47,7 @@ class DisaggregationOption(models.Model):
         return f"{self.category}: {self.name}"
 
 
-class Indicator(models.Model):
+class Indicator(CheckedInputModel):
     class Level(models.TextChoices):
         GOAL = "goal", _("Goal")
         OUTCOME = "outcome", _("Outcome")
@@ -82,7 +84,7 @@ class Indicator(models.Model):
         null=True,
         blank=True,
     )
-    code = models.CharField(_("code"), max_length=40)
+    code = models.CharField(_("code"), max_length=40, validators=[outline_code_validator])
     name = models.CharField(_("name"), max_length=300)
     definition = models.TextField(_("definition"), blank=True)
     level = models.CharField(_("level"), max_length=10, choices=Level.choices, default=Level.OUTPUT)
@@ -123,10 +125,10 @@ class Indicator(models.Model):
         return f"{self.code} {self.name}"
 
 
-class NationalTarget(models.Model):
+class NationalTarget(CheckedInputModel):
     """A target of the ministry's national plan."""
 
-    code = models.CharField(_("code"), max_length=40, unique=True)
+    code = models.CharField(_("code"), max_length=40, unique=True, validators=[outline_code_validator])
     title = models.CharField(_("title"), max_length=300)
     description = models.TextField(_("description"), blank=True)
     owner = models.ForeignKey(
@@ -149,13 +151,13 @@ class NationalTarget(models.Model):
         return f"{self.code} {self.title}"
 
 
-class FunderGoal(models.Model):
+class FunderGoal(CheckedInputModel):
     """A node of a donor's results framework (a tree)."""
 
     donor = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="funder_goals", verbose_name=_("donor")
     )
-    code = models.CharField(_("code"), max_length=40)
+    code = models.CharField(_("code"), max_length=40, validators=[outline_code_validator])
     title = models.CharField(_("title"), max_length=300)
     description = models.TextField(_("description"), blank=True)
     parent = models.ForeignKey(
@@ -246,7 +248,7 @@ class Alignment(models.Model):
         return f"{self.indicator.code} → {self.national_target or self.funder_goal}"
 
 
-class Target(models.Model):
+class Target(CheckedInputModel):
     """The value planned for one period; municipality null means the programme as a whole."""
 
     indicator = models.ForeignKey(
@@ -293,7 +295,7 @@ class Target(models.Model):
         return f"{self.indicator.code} {self.period_start}–{self.period_end}: {self.value}"
 
 
-class Result(models.Model):
+class Result(CheckedInputModel):
     """A reported value for one indicator, period, municipality and disaggregation.
 
     The disaggregation is stored as two columns (category, option), both empty for the total, so

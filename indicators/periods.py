@@ -7,7 +7,11 @@ and Jul–Sep; half-years Oct–Mar and Apr–Sep; years Oct–Sep.
 
 from datetime import date, timedelta
 
+from common.dates import EARLIEST_DATE, LATEST_DATE, in_date_range
+
 MONTHS_PER_PERIOD = {"monthly": 1, "quarterly": 3, "semiannual": 6, "annual": 12}
+
+NEARBY_PERIODS = 3
 
 Period = tuple[date, date]
 
@@ -29,7 +33,9 @@ def period_containing(day: date, frequency: str, fiscal_year_start_month: int) -
 
 
 def is_period(start: date, end: date, frequency: str, fiscal_year_start_month: int) -> bool:
-    """True when start..end is exactly one period of `frequency`."""
+    """True when start..end is exactly one period of `frequency` (within the date range)."""
+    if not (in_date_range(start) and in_date_range(end)):
+        return False
     return period_containing(start, frequency, fiscal_year_start_month) == (start, end)
 
 
@@ -46,9 +52,20 @@ def periods_between(first: date, last: date, frequency: str, fiscal_year_start_m
 
 
 def nearest_periods(start: date, end: date, frequency: str, fiscal_year_start_month: int) -> list[Period]:
-    """The valid periods that a mistaken start..end most likely meant (for error messages)."""
-    low, high = min(start, end), max(start, end)
-    return periods_between(low, high, frequency, fiscal_year_start_month)[:3]
+    """The valid periods that a mistaken start..end most likely meant (for error messages): the
+    period containing the earlier date and the next ones up to the later date, at most
+    NEARBY_PERIODS of them. Computed one period at a time, so a start in year 1 and an end in
+    9999 cost no more than two nearby dates; dates outside the range are brought into it."""
+    low = min(max(min(start, end), EARLIEST_DATE), LATEST_DATE)
+    high = min(max(max(start, end), EARLIEST_DATE), LATEST_DATE)
+    periods: list[Period] = []
+    period_start, period_end = period_containing(low, frequency, fiscal_year_start_month)
+    while period_start <= high and len(periods) < NEARBY_PERIODS:
+        periods.append((period_start, period_end))
+        if period_end >= LATEST_DATE:
+            break
+        period_start, period_end = period_containing(period_end + timedelta(days=1), frequency, fiscal_year_start_month)
+    return periods
 
 
 def period_start_months(frequency: str, fiscal_year_start_month: int) -> list[int]:

@@ -22,7 +22,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 from simple_history.utils import bulk_create_with_history
 
+from common.dates import in_date_range
 from common.errors import ServiceError
+from common.models import date_range_message
 from common.services import apply_changes, validated_save
 from indicators.signals import alignment_inputs_changed, indicators_changed, result_cells_changed
 from partners.models import Organisation
@@ -153,6 +155,8 @@ def period_error(
     *, frequency: str, fiscal_year_start_month: int, period_start: datetime.date, period_end: datetime.date
 ) -> str | None:
     """A message saying why start..end is not one period of the indicator, or None when it is."""
+    if not (in_date_range(period_start) and in_date_range(period_end)):
+        return date_range_message()
     if periods.is_period(period_start, period_end, frequency, fiscal_year_start_month):
         return None
     nearby = periods.nearest_periods(period_start, period_end, frequency, fiscal_year_start_month)

@@ -6,12 +6,14 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from common.models import CheckedInputModel
+
 country_code_validator = RegexValidator(
     r"^[A-Z]{2}$", _("Use a two-letter ISO 3166-1 country code in capitals, for example LY or US.")
 )
 
 
-class Organisation(models.Model):
+class Organisation(CheckedInputModel):
     class Kind(models.TextChoices):
         MUNICIPALITY = "municipality", _("Municipality")
         DONOR = "donor", _("Donor")

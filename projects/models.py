@@ -5,19 +5,21 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from common.models import CheckedInputModel
+from common.text import code_validator
 from partners.models import Organisation
 
 currency_validator = RegexValidator(r"^[A-Z]{3}$", _("Use a three-letter ISO 4217 currency code, for example USD."))
 
 
-class Programme(models.Model):
+class Programme(CheckedInputModel):
     class Status(models.TextChoices):
         PLANNED = "planned", _("Planned")
         ACTIVE = "active", _("Active")
         COMPLETED = "completed", _("Completed")
         SUSPENDED = "suspended", _("Suspended")
 
-    code = models.CharField(_("code"), max_length=40, unique=True)
+    code = models.CharField(_("code"), max_length=40, unique=True, validators=[code_validator])
     name = models.CharField(_("name"), max_length=250)
     description = models.TextField(_("description"), blank=True)
     donors = models.ManyToManyField(
@@ -78,7 +80,7 @@ class Programme(models.Model):
         return f"{self.code} — {self.name}"
 
 
-class Twinning(models.Model):
+class Twinning(CheckedInputModel):
     class Status(models.TextChoices):
         PROPOSED = "proposed", _("Proposed")
         ACTIVE = "active", _("Active")
@@ -101,7 +103,7 @@ class Twinning(models.Model):
         return self.name
 
 
-class Theme(models.Model):
+class Theme(CheckedInputModel):
     """An area of municipal work, shared by all programmes so their work can be compared."""
 
     code = models.SlugField(_("code"), max_length=60, unique=True)
@@ -120,7 +122,7 @@ class Theme(models.Model):
         return self.name
 
 
-class Workstream(models.Model):
+class Workstream(CheckedInputModel):
     programme = models.ForeignKey(
         Programme, on_delete=models.CASCADE, related_name="workstreams", verbose_name=_("programme")
     )
@@ -156,7 +158,7 @@ class Workstream(models.Model):
         return self.name
 
 
-class Activity(models.Model):
+class Activity(CheckedInputModel):
     class Kind(models.TextChoices):
         CONFERENCE = "conference", _("Conference")
         STUDY_VISIT = "study_visit", _("Study visit")

@@ -14,7 +14,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
+from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
@@ -514,7 +514,7 @@ def spreadsheet(request):
             content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         )
         filename = f"results-{programme.code}-{municipality.pk}-{on.isoformat()}.xlsx"
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        response["Content-Disposition"] = content_disposition_header(True, filename)
         return response
     if request.method == "POST":
         if form.is_valid():

@@ -6,6 +6,8 @@ with bad rows → 400 with one entry per row). A database error that slips past 
 or 409, never a 500.
 """
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
 from django.db.models import ProtectedError, RestrictedError
@@ -41,6 +43,18 @@ def validation_error_data(error: DjangoValidationError) -> dict:
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, RequestDataTooBig):
+        return Response(
+            {
+                "detail": str(
+                    _("The request body is too large: at most %(limit)s bytes are accepted.")
+                    % {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
+                )
+            },
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if isinstance(exc, TooManyFieldsSent):
+        return Response({"detail": str(_("The request has too many form fields."))}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, ServiceError):
         return Response(exc.as_data(), status=exc.http_status)
     if isinstance(exc, DjangoValidationError):

@@ -4,6 +4,7 @@ fixed number of queries and only over what the user sees."""
 import json
 
 from django.http import Http404, HttpResponse
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
@@ -205,7 +206,7 @@ class IPTTView(JSONErrorsMixin, APIView):
             response = HttpResponse(iptt.to_csv(report), content_type="text/csv; charset=utf-8")
         else:
             response = HttpResponse(iptt.to_xlsx(report), content_type=XLSXRenderer.media_type)
-        response["Content-Disposition"] = f'attachment; filename="iptt-{programme.code}.{output}"'
+        response["Content-Disposition"] = content_disposition_header(True, f"iptt-{programme.code}.{output}")
         return response
 
 
@@ -240,5 +241,5 @@ class IATIExportView(JSONErrorsMixin, APIView):
         programme = load_programme(visible_programme_id(request))
         body = iati.iati_activity_xml(programme=programme, access=access_for(request.user))
         response = HttpResponse(body, content_type="application/xml; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="iati-{programme.code}.xml"'
+        response["Content-Disposition"] = content_disposition_header(True, f"iati-{programme.code}.xml")
         return response

@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.utils import timezone
 from lxml import etree
 
+from common.text import exportable
 from indicators.models import Alignment, Indicator
 from partners.models import Organisation
 from projects.access import Access
@@ -32,6 +33,9 @@ def _number(value: Decimal) -> str:
 
 
 def _narratives(parent, english: str, arabic: str = "") -> None:
+    """Text stored before control characters were refused is cleaned here, so one such row
+    cannot make the whole export fail."""
+    english, arabic = exportable(english), exportable(arabic)
     narrative = etree.SubElement(parent, "narrative")
     narrative.text = english or arabic or "-"
     if arabic:
@@ -57,7 +61,7 @@ def iati_activity_xml(*, programme: Programme, access: Access) -> bytes:
         {"last-updated-datetime": now.isoformat(), XML_LANG: "en", "default-currency": programme.currency},
     )
     identifier = programme.iati_identifier or f"XM-TWINNING-{programme.code}"
-    etree.SubElement(activity, "iati-identifier").text = identifier
+    etree.SubElement(activity, "iati-identifier").text = exportable(identifier)
     reporter = donors[0] if donors else programme.implementer
     if reporter is not None:
         _org(activity, "reporting-org", reporter, ref=reporter.iati_ref or f"XM-TWINNING-{reporter.pk}")

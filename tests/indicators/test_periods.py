@@ -88,3 +88,30 @@ def test_the_error_names_the_valid_october_quarters():
     assert "October" in message
     assert "2025-10-01 – 2025-12-31" in message
     assert "2026-01-01 – 2026-03-31" in message
+
+
+def test_nearby_periods_of_far_apart_dates_are_few_and_computed_directly():
+    """A start in year 1 and an end in 9999 once built every quarter in between (40,000 of them)
+    for an error message that shows three."""
+    nearby = periods.nearest_periods(D(1, 1, 1), D(9999, 12, 31), "monthly", 1)
+    assert nearby == [
+        (D(1950, 1, 1), D(1950, 1, 31)),
+        (D(1950, 2, 1), D(1950, 2, 28)),
+        (D(1950, 3, 1), D(1950, 3, 31)),
+    ]
+    assert periods.nearest_periods(D(2026, 2, 3), D(2026, 2, 10), "quarterly", 10) == [(D(2026, 1, 1), D(2026, 3, 31))]
+
+
+def test_the_last_day_that_date_can_hold_is_not_a_period_and_does_not_crash():
+    assert not periods.is_period(D(9999, 10, 1), D(9999, 12, 31), "quarterly", 1)
+    assert periods.nearest_periods(D(9999, 12, 31), D(9999, 12, 31), "annual", 10) == [(D(2100, 10, 1), D(2101, 9, 30))]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("start, end", [(D(9999, 10, 1), D(9999, 12, 31)), (D(1, 1, 1), D(1, 3, 31))])
+def test_a_target_dated_outside_the_supported_range_is_a_field_error(start, end):
+    indicator = IndicatorFactory(frequency="quarterly")
+    with pytest.raises(ValidationError) as caught:
+        target_set(indicator=indicator, municipality=None, period_start=start, period_end=end, value=5)
+    message = " ".join(caught.value.message_dict["period_start"])
+    assert "1950" in message and "2100" in message
