@@ -26,7 +26,12 @@ from common.dates import in_date_range
 from common.errors import ServiceError
 from common.models import date_range_message
 from common.services import apply_changes, validated_save
-from indicators.signals import alignment_inputs_changed, indicators_changed, result_cells_changed
+from indicators.signals import (
+    alignment_inputs_changed,
+    indicators_changed,
+    result_cells_changed,
+    result_status_changed,
+)
 from partners.models import Organisation
 from projects.models import Programme
 from projects.selectors import participating_municipality_ids
@@ -392,7 +397,7 @@ def _status_stamps(status: str, user: AbstractBaseUser | None) -> dict[str, Any]
     now = timezone.now()
     stamps: dict[str, Any] = {"status": status}
     if status in (Result.Status.SUBMITTED, Result.Status.APPROVED):
-        stamps.update(submitted_by=user, submitted_at=now)
+        stamps.update(submitted_by=user, submitted_at=now, first_submitted_at=now)
     if status == Result.Status.APPROVED:
         stamps.update(reviewed_by=user, reviewed_at=now)
     return stamps
@@ -457,6 +462,8 @@ def results_create(
         raise BulkValidationError([RowError(0, "non_field_errors", message)]) from error
     if status == Result.Status.APPROVED:  # drafts and submissions move no number
         result_cells_changed.send(sender=Result, cells=[_counted_cell(result) for result in results])
+    for result in created if status != Result.Status.DRAFT else ():
+        result_status_changed.send(sender=Result, result=result, previous_status="", user=user, comment="")
     return created
 
 
@@ -575,10 +582,12 @@ def _transition(
             }
         )
     was_counted = result.status == Result.Status.APPROVED
+    previous_status = result.status
     now = timezone.now()
     result.status = to_status
     if action == "submit":
         result.submitted_by, result.submitted_at = user, now
+        result.first_submitted_at = result.first_submitted_at or now
     elif action in ("approve", "return", "reopen"):
         result.reviewed_by, result.reviewed_at = user, now
     if comment:
@@ -588,6 +597,9 @@ def _transition(
     result.save()
     if was_counted or to_status == Result.Status.APPROVED:
         result_cells_changed.send(sender=Result, cells=[_counted_cell(result)])
+    result_status_changed.send(
+        sender=Result, result=result, previous_status=previous_status, user=user, comment=comment
+    )
     return result
 
 
