@@ -31,6 +31,7 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("reports/iptt/", reporting.IPTTView.as_view(), name="report-iptt"),
     path("reports/alignment/", reporting.AlignmentReportView.as_view(), name="report-alignment"),
+    path("reports/completeness/", reporting.CompletenessView.as_view(), name="report-completeness"),
     path("exports/iati/", reporting.IATIExportView.as_view(), name="export-iati"),
     path("", include(router.urls)),
 ]
