@@ -4,7 +4,8 @@ action that caused it.
 
 An editor submits a whole grid at once (a total and its breakdowns): the approvers hear of it
 once. Within one transaction, the first result of each group (status, indicator, municipality,
-period, submitter) makes the notifications and the rest of the group are skipped. Each group
+period, submitter) makes the notifications and the rest of the group are skipped, until the
+group moves to another status. Each group
 told leaves an on-commit marker: a savepoint that rolls back discards the markers made inside it
 (and the notifications with them), so a later attempt in the same transaction tells again.
 """
@@ -28,7 +29,10 @@ def _told() -> dict[tuple, object]:
 
 def result_status_changed(sender, *, result: Result, previous_status: str, user, comment: str = "", **kwargs) -> None:
     told = _told()
-    key = (result.status, result.indicator_id, result.municipality_id, result.period_start, result.submitted_by_id)
+    cell = (result.indicator_id, result.municipality_id, result.period_start)
+    key = (result.status, *cell, result.submitted_by_id)
+    for other in [k for k in told if k[1:4] == cell and k[0] != result.status]:
+        del told[other]  # the group moved on (returned, say): its next submission is news again
     marker = told.get(key)
     if marker is not None and any(entry[1] is marker for entry in connection.run_on_commit):
         return

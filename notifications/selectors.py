@@ -73,16 +73,28 @@ def approvers_of(result: Result) -> set[int]:
     return found
 
 
+REVIEWS = {  # (status before, status after) of the moves an approver makes
+    (Result.Status.SUBMITTED, Result.Status.APPROVED),
+    (Result.Status.SUBMITTED, Result.Status.RETURNED),
+    (Result.Status.APPROVED, Result.Status.DRAFT),
+}
+
+
 def hands_on(results: Iterable[Result]) -> set[int]:
     """Users who entered, changed or submitted any of these results (docs/design.md §7: they do
-    not approve or return them), from the results and their history."""
+    not approve or return them): every author of the results' history except where the record
+    is a review (an approval, a return, a reopening). One query."""
     results = list(results)
     users = {r.created_by_id for r in results} | {r.submitted_by_id for r in results}
-    users |= set(
-        Result.history.filter(id__in=[r.pk for r in results], history_user__isnull=False).values_list(
-            "history_user_id", flat=True
-        )
-    )
+    previous: dict[int, str] = {}
+    for result_id, status, user_id in (
+        Result.history.filter(id__in=[r.pk for r in results])
+        .order_by("id", "history_date", "history_id")
+        .values_list("id", "status", "history_user_id")
+    ):
+        if (previous.get(result_id), status) not in REVIEWS:
+            users.add(user_id)
+        previous[result_id] = status
     users.discard(None)
     return users
 

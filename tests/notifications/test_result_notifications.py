@@ -102,3 +102,25 @@ def test_results_created_as_submitted_tell_the_approvers_too(world):
         "ministry_approver",
         "municipality_x_approver",
     ]
+
+
+def test_an_approver_who_returned_a_result_hears_of_its_resubmission(world):
+    """Returning is reviewing, not changing: the approver is still one to ask."""
+    editor, approver = world.users["municipality_x_editor"], world.users["ministry_approver"]
+    result = result_submit(result=world.results["x_draft"], user=editor)
+    result = result_return(result=result, user=approver, comment="Recount")
+    result = result_update(result=result, user=editor, value=Decimal(5))
+    result_submit(result=result, user=editor)
+    assert Notification.objects.filter(recipient=approver, kind=Notification.Kind.RESULT_SUBMITTED).count() == 2
+
+
+def test_a_savepoint_rolled_back_does_not_silence_a_later_attempt(world):
+    """The approval queue reviews each block in its own savepoint: a block refused halfway and
+    submitted again in the same transaction still tells the approvers."""
+    editor = world.users["municipality_x_editor"]
+    with transaction.atomic():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            result_submit(result=world.results["x_draft"], user=editor)
+            raise RuntimeError
+        result_submit(result=Result.objects.get(pk=world.results["x_draft"].pk), user=editor)
+    assert Notification.objects.filter(recipient=world.users["ministry_approver"]).count() == 1
