@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import accounts, views
+from . import accounts, completeness, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -21,6 +21,7 @@ urlpatterns = [
     path("results/<int:pk>/history/", views.result_history, name="result_history"),
     path("results/<int:pk>/reopen/", views.result_reopen_view, name="result_reopen"),
     path("results/spreadsheet/", views.spreadsheet, name="spreadsheet"),
+    path("reports/completeness/", completeness.completeness_report, name="completeness"),
     path("account/", accounts.account, name="account"),
     path("account/password/", accounts.password_change, name="password_change"),
     path("account/password/done/", accounts.password_change_done, name="password_change_done"),

@@ -62,7 +62,7 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     pagination_class = NotificationPagination
     filterset_class = NotificationFilter
     ordering_fields = ["created_at", "id"]
-    lookup_value_regex = "[0-9]+"
+    lookup_value_regex = "[^/]+"  # any id reaches the view: a malformed one is a JSON 404
     queryset = Notification.objects.none()  # the schema's model; requests read `get_queryset`
 
     def get_queryset(self):
