@@ -61,13 +61,16 @@ def in_language(response: HttpResponseRedirect, language: str) -> HttpResponseRe
 
 
 class SignInView(auth_views.LoginView):
-    """Sign in, then continue in the language the user chose in their account."""
+    """Sign in, then continue in the language the user chose in their account, if they chose one."""
 
     redirect_authenticated_user = True
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        return in_language(response, notification_selectors.preference_of(form.get_user()).language)
+        preference = notification_selectors.preference_of(form.get_user())
+        if preference.pk is None:  # never chosen: stay in the language of the sign-in page
+            return response
+        return in_language(response, preference.language)
 
 
 # Account -----------------------------------------------------------------------------------------

@@ -67,6 +67,11 @@ def test_signing_in_continues_in_the_users_language(world):
     )
     assert response.status_code == 302 and response["Location"] == "/ar/programmes/"
     assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "ar"
+    # Someone who never chose stays in the language of the page they signed in on.
+    response = Client().post(
+        url("login", "ar"), {"username": "municipality_y_editor", "password": PASSWORD, "next": "/ar/programmes/"}
+    )
+    assert response["Location"] == "/ar/programmes/"
 
 
 def test_changing_the_password(world, client_for):
