@@ -23,6 +23,7 @@ from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from common.spreadsheets import escape_formula, unescape_formula
 from indicators import periods
 from indicators.models import DisaggregationOption, Indicator, Result
 from indicators.services import (
@@ -43,7 +44,6 @@ FORMAT = "twinning-results-1"
 MAX_ROWS = 2000
 MAX_UNCOMPRESSED_BYTES = 40 * 1024 * 1024
 MAX_ZIP_ENTRIES = 200
-DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 # (key, header, hidden, editable)
 COLUMNS = [
@@ -70,19 +70,6 @@ COLUMNS = [
 KEYS = [c[0] for c in COLUMNS]
 FIELD_COLUMN = {"value": "value", "numerator": "numerator", "denominator": "denominator", "comment": "comment"}
 HEADER_ROW, KEY_ROW, FIRST_DATA_ROW = 2, 1, 3
-
-
-def escape_cell(value):
-    """Text that a spreadsheet would read as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(DANGEROUS_PREFIXES):
-        return "'" + value
-    return value
-
-
-def unescape_cell(value: str) -> str:
-    if value.startswith("'") and value[1:].startswith(DANGEROUS_PREFIXES):
-        return value[1:]
-    return value
 
 
 def _sheet_rows(programme: Programme, municipality: Organisation, on: datetime.date):
@@ -171,7 +158,7 @@ def build_workbook(*, programme: Programme, municipality: Organisation, on: date
             }
             locked = result is not None and result.status == Result.Status.APPROVED
             for index, (key, _header, _hidden, editable) in enumerate(COLUMNS, start=1):
-                cell = sheet.cell(row_number, index, escape_cell(values[key]))
+                cell = sheet.cell(row_number, index, escape_formula(values[key]))
                 if isinstance(values[key], str):
                     cell.data_type = "s"
                 if editable and not locked:
@@ -217,7 +204,7 @@ def build_workbook(*, programme: Programme, municipality: Organisation, on: date
             str(_("Disaggregations (sex, age, disability) should add up to the total.")),
         ]
         for index, line in enumerate(lines, start=1):
-            notes.cell(index, 1, escape_cell(line)).alignment = Alignment(wrap_text=True)
+            notes.cell(index, 1, escape_formula(line)).alignment = Alignment(wrap_text=True)
         meta = workbook.create_sheet("_meta")
         meta.sheet_state = "hidden"
         meta["A1"], meta["B1"] = "format", FORMAT
@@ -271,7 +258,7 @@ def _as_text(value) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return unescape_cell(str(value).strip())
+    return unescape_formula(str(value).strip())
 
 
 def _as_decimal(value) -> tuple[Decimal | None, str | None]:

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from indicators.models import Result
 from tests.roles import Q2
-from web.spreadsheets import FIRST_DATA_ROW, KEYS, escape_cell
+from web.spreadsheets import FIRST_DATA_ROW, KEYS
 
 pytestmark = pytest.mark.django_db
 
@@ -138,10 +138,3 @@ def test_a_sheet_for_another_municipality_is_refused(world, client_for):
     assert response.status_code == 400
     assert "You may not enter results" in response.content.decode()
     assert Result.objects.get(pk=world.results["x_draft"].pk).value == Decimal("3")
-
-
-def test_formula_escaping():
-    assert escape_cell("=1+2") == "'=1+2"
-    assert escape_cell("@cmd") == "'@cmd"
-    assert escape_cell("plain") == "plain"
-    assert escape_cell(5) == 5
