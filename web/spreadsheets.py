@@ -24,6 +24,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from common.spreadsheets import escape_formula, unescape_formula
+from common.validation import messages_by_field
 from indicators import periods
 from indicators.models import DisaggregationOption, Indicator, Result
 from indicators.services import (
@@ -38,7 +39,7 @@ from partners.models import Organisation
 from projects.access import Access
 from projects.models import Programme
 
-from .results import error_messages, parse_decimal
+from .results import parse_decimal
 
 FORMAT = "twinning-results-1"
 MAX_ROWS = 2000
@@ -435,7 +436,7 @@ def _import(workbook, access: Access, user, status: str) -> dict:
                 except StaleVersion as error:
                     errors.append(CellError(name, row.number, column_label["status"], str(error)))
                 except ValidationError as error:
-                    for field_name, messages in error_messages(error).items():
+                    for field_name, messages in messages_by_field(error).items():
                         column = column_label.get(FIELD_COLUMN.get(field_name, "status"))
                         errors.extend(CellError(name, row.number, column, m) for m in messages)
             if creates and not errors:
