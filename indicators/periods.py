@@ -49,9 +49,3 @@ def nearest_periods(start: date, end: date, frequency: str, fiscal_year_start_mo
     """The valid periods that a mistaken start..end most likely meant (for error messages)."""
     low, high = min(start, end), max(start, end)
     return periods_between(low, high, frequency, fiscal_year_start_month)[:3]
-
-
-def period_start_months(frequency: str, fiscal_year_start_month: int) -> list[int]:
-    """The calendar months (1–12) on which periods of `frequency` start, fiscal year order."""
-    step = MONTHS_PER_PERIOD[frequency]
-    return [(fiscal_year_start_month - 1 + offset) % 12 + 1 for offset in range(0, 12, step)]

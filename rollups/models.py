@@ -113,10 +113,6 @@ class Rollup(models.Model):
             return {}
         return {self.disaggregation_category: self.disaggregation_option}
 
-    @property
-    def is_life_of_programme(self) -> bool:
-        return self.period_start is None
-
 
 class IndicatorRollupState(models.Model):
     """Whether an indicator's rollups are up to date.

@@ -48,33 +48,6 @@ def period_label(start, end) -> str:
 # IPTT (programme page) ----------------------------------------------------------------------
 
 
-def iptt_rows(indicators: list[Indicator], scope: str, scope_id: int) -> tuple[list, list]:
-    """One row per indicator: baseline, each period's target/actual/percent/status, and the life
-    of programme; from the stored total rollups of one scope (one query)."""
-    rollups = Rollup.objects.filter(
-        indicator__in=[i.pk for i in indicators], scope=scope, scope_id=scope_id, disaggregation_category=""
-    ).order_by("indicator_id", "period_start")
-    by_indicator: dict[int, dict] = defaultdict(dict)
-    all_periods = set()
-    for rollup in rollups:
-        key = (rollup.period_start, rollup.period_end) if rollup.period_start else None
-        by_indicator[rollup.indicator_id][key] = rollup
-        if key:
-            all_periods.add(key)
-    columns = sorted(all_periods)
-    rows = []
-    for indicator in indicators:
-        cells = by_indicator.get(indicator.pk, {})
-        rows.append(
-            {
-                "indicator": indicator,
-                "periods": [cells.get(period) for period in columns],
-                "lop": cells.get(None),
-            }
-        )
-    return [{"start": s, "end": e, "label": period_label(s, e)} for s, e in columns], rows
-
-
 def iptt_context(access: Access, programme: Programme) -> dict:
     """The IPTT of `reporting.reports` (the same rows as the API's CSV/XLSX), cached per scope."""
     report = reports.cached(

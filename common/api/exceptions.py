@@ -28,12 +28,6 @@ class PayloadTooLarge(APIException):
     default_code = "too_large"
 
 
-class PreconditionFailed(APIException):
-    status_code = status.HTTP_412_PRECONDITION_FAILED
-    default_detail = _("This object was changed by someone else. Reload it and try again.")
-    default_code = "stale_version"
-
-
 def exception_handler(exc, context):
     if isinstance(exc, ServiceError):
         return Response(exc.as_data(), status=exc.http_status)
