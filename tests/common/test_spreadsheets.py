@@ -8,9 +8,10 @@ import pytest
 from common.spreadsheets import escape_formula, unescape_formula
 
 FORMULA_STARTS = ["=", "+", "-", "@", "\t", "\r", "\n", "\0"]
+START_NAMES = ["equals", "plus", "minus", "at", "tab", "carriage-return", "line-feed", "nul"]
 
 
-@pytest.mark.parametrize("start", FORMULA_STARTS)
+@pytest.mark.parametrize("start", FORMULA_STARTS, ids=START_NAMES)
 def test_text_that_a_spreadsheet_would_run_gets_an_apostrophe(start):
     text = start + 'HYPERLINK("http://evil")'
     assert escape_formula(text) == "'" + text
@@ -46,7 +47,11 @@ def test_anything_else_is_written_as_it_is(value):
     assert type(escaped) is type(value)  # a negative number stays a number, not text
 
 
-@pytest.mark.parametrize("text", [start + "SUM(A1)" for start in FORMULA_STARTS] + ["plain", "'quoted", "'"])
+@pytest.mark.parametrize(
+    "text",
+    [start + "SUM(A1)" for start in FORMULA_STARTS] + ["plain", "'quoted", "'"],
+    ids=[*START_NAMES, "plain", "quoted", "apostrophe"],
+)
 def test_unescape_gives_back_what_was_escaped(text):
     assert unescape_formula(escape_formula(text)) == text
 
