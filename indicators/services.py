@@ -17,7 +17,6 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 from simple_history.utils import bulk_create_with_history
@@ -170,10 +169,6 @@ def period_error(
         "month": MONTH_NAMES[fiscal_year_start_month],
         "valid": ", ".join(f"{start.isoformat()} – {end.isoformat()}" for start, end in nearby),
     }
-
-
-def describe_period(period_start: datetime.date, period_end: datetime.date) -> str:
-    return f"{date_format(period_start, 'SHORT_DATE_FORMAT')} – {date_format(period_end, 'SHORT_DATE_FORMAT')}"
 
 
 # Results: one validator for single writes, bulk writes and spreadsheet imports ---------------

@@ -203,11 +203,6 @@ class Access:
     def edits_some_programme(self) -> bool:
         return self.is_superuser or bool(self._programmes_editable)
 
-    def can_edit_programme(self, programme: Programme) -> bool:
-        return self.is_superuser or programme.implementer_id in self.organisation_ids(
-            Organisation.Kind.IMPLEMENTER, Membership.Role.EDITOR
-        )
-
     def can_create_programmes(self) -> bool:
         return self.is_superuser or bool(
             self.organisation_ids(Organisation.Kind.IMPLEMENTER, Membership.Role.EDITOR)

@@ -1,4 +1,4 @@
-"""Marks rollups stale and schedules their recompute (docs/design.md §2 tasks, issue 3: rollup engine).
+"""Marks rollups stale and schedules their recompute (docs/design.md §2 tasks, docs/rollups.md §3).
 
 Services call `schedule_recompute` / `schedule_alignment_recompute` inside their transaction:
 

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils.translation import get_language_bidi
 from django.utils.translation import gettext_lazy as _
 
+from common.validation import messages_by_field
 from indicators.models import DisaggregationOption, Indicator, Result
 from indicators.services import (
     BulkValidationError,
@@ -45,12 +46,6 @@ def parse_decimal(raw: str) -> tuple[Decimal | None, str | None]:
     if not number.is_finite():
         return None, str(_("Enter a number, for example 12 or 12.5."))
     return number, None
-
-
-def error_messages(error: ValidationError) -> dict[str, list[str]]:
-    if hasattr(error, "error_dict"):
-        return {name: [str(m) for m in messages] for name, messages in error.message_dict.items()}
-    return {"__all__": [str(m) for m in error.messages]}
 
 
 @dataclass
@@ -279,7 +274,7 @@ class Grid:
             except StaleVersion as error:
                 row.add_error("__all__", str(error))
             except ValidationError as error:
-                for name, messages in error_messages(error).items():
+                for name, messages in messages_by_field(error).items():
                     for message in messages:
                         row.add_error(name, message)
         if creates:

@@ -23,6 +23,8 @@ from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from common.spreadsheets import spreadsheet_cell, unescape_formula
+from common.validation import messages_by_field
 from indicators import periods
 from indicators.models import DisaggregationOption, Indicator, Result
 from indicators.services import (
@@ -37,13 +39,12 @@ from partners.models import Organisation
 from projects.access import Access
 from projects.models import Programme
 
-from .results import error_messages, parse_decimal
+from .results import parse_decimal
 
 FORMAT = "twinning-results-1"
 MAX_ROWS = 2000
 MAX_UNCOMPRESSED_BYTES = 40 * 1024 * 1024
 MAX_ZIP_ENTRIES = 200
-DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 # (key, header, hidden, editable)
 COLUMNS = [
@@ -70,19 +71,6 @@ COLUMNS = [
 KEYS = [c[0] for c in COLUMNS]
 FIELD_COLUMN = {"value": "value", "numerator": "numerator", "denominator": "denominator", "comment": "comment"}
 HEADER_ROW, KEY_ROW, FIRST_DATA_ROW = 2, 1, 3
-
-
-def escape_cell(value):
-    """Text that a spreadsheet would read as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(DANGEROUS_PREFIXES):
-        return "'" + value
-    return value
-
-
-def unescape_cell(value: str) -> str:
-    if value.startswith("'") and value[1:].startswith(DANGEROUS_PREFIXES):
-        return value[1:]
-    return value
 
 
 def _sheet_rows(programme: Programme, municipality: Organisation, on: datetime.date):
@@ -171,7 +159,7 @@ def build_workbook(*, programme: Programme, municipality: Organisation, on: date
             }
             locked = result is not None and result.status == Result.Status.APPROVED
             for index, (key, _header, _hidden, editable) in enumerate(COLUMNS, start=1):
-                cell = sheet.cell(row_number, index, escape_cell(values[key]))
+                cell = sheet.cell(row_number, index, spreadsheet_cell(values[key]))
                 if isinstance(values[key], str):
                     cell.data_type = "s"
                 if editable and not locked:
@@ -217,7 +205,7 @@ def build_workbook(*, programme: Programme, municipality: Organisation, on: date
             str(_("Disaggregations (sex, age, disability) should add up to the total.")),
         ]
         for index, line in enumerate(lines, start=1):
-            notes.cell(index, 1, escape_cell(line)).alignment = Alignment(wrap_text=True)
+            notes.cell(index, 1, spreadsheet_cell(line)).alignment = Alignment(wrap_text=True)
         meta = workbook.create_sheet("_meta")
         meta.sheet_state = "hidden"
         meta["A1"], meta["B1"] = "format", FORMAT
@@ -271,7 +259,7 @@ def _as_text(value) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return unescape_cell(str(value).strip())
+    return unescape_formula(str(value).strip())
 
 
 def _as_decimal(value) -> tuple[Decimal | None, str | None]:
@@ -448,7 +436,7 @@ def _import(workbook, access: Access, user, status: str) -> dict:
                 except StaleVersion as error:
                     errors.append(CellError(name, row.number, column_label["status"], str(error)))
                 except ValidationError as error:
-                    for field_name, messages in error_messages(error).items():
+                    for field_name, messages in messages_by_field(error).items():
                         column = column_label.get(FIELD_COLUMN.get(field_name, "status"))
                         errors.extend(CellError(name, row.number, column, m) for m in messages)
             if creates and not errors:

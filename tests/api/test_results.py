@@ -1,4 +1,4 @@
-"""Results: the workflow, versions, bulk entry, and bad input (docs/design.md §6, issue 4)."""
+"""Results: the workflow, versions, bulk entry, and bad input (docs/design.md §6, docs/api.md)."""
 
 import pytest
 

@@ -103,7 +103,7 @@ def test_no_duplicates_by_natural_key(demo):
         assert not duplicates.exists(), f"{model.__name__}: {list(duplicates)}"
 
 
-def test_contents_named_in_the_issue(demo):
+def test_contents_named_in_the_design(demo):
     taqarub = Programme.objects.get(code="TAQARUB")
     assert taqarub.name_ar == "تقارب"
     assert taqarub.fiscal_year_start_month == 10

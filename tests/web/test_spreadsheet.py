@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from indicators.models import Result
 from tests.roles import Q2
-from web.spreadsheets import FIRST_DATA_ROW, KEYS, escape_cell
+from web.spreadsheets import FIRST_DATA_ROW, KEYS
 
 pytestmark = pytest.mark.django_db
 
@@ -140,8 +140,11 @@ def test_a_sheet_for_another_municipality_is_refused(world, client_for):
     assert Result.objects.get(pk=world.results["x_draft"].pk).value == Decimal("3")
 
 
-def test_formula_escaping():
-    assert escape_cell("=1+2") == "'=1+2"
-    assert escape_cell("@cmd") == "'@cmd"
-    assert escape_cell("plain") == "plain"
-    assert escape_cell(5) == 5
+def test_download_survives_a_stored_control_character(world, client_for):
+    """A name saved before control characters were refused once made every download a 500."""
+    from indicators.models import Indicator
+
+    Indicator.objects.filter(programme=world.programmes["p1"]).update(name_en="Trained\x0b people\x07")
+    workbook = download(client_for("municipality_x_editor"), world)
+    names = [cell.value for row in workbook.worksheets[0].iter_rows() for cell in row if cell.value]
+    assert "Trained people" in names

@@ -1,4 +1,4 @@
-"""`manage.py bench_api`: the API benchmark (issue 4). Not a test: it prints numbers.
+"""`manage.py bench_api`: the API benchmark (docs/performance.md, API). Not a test: it prints numbers.
 
 1. Builds the rollup benchmark's dataset (`bench_rollups`' builder: municipalities × indicators ×
    periods × 5 disaggregations of approved results) in a database of its own (`twinning_bench_api`,
