@@ -33,6 +33,7 @@ from django.db import connection, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
+from common.sql import quoted_names
 from indicators.models import Indicator
 from rollups.models import AlignmentSnapshot, IndicatorRollupState, RollupCellRequest
 
@@ -195,15 +196,16 @@ def mark_indicators_stale(ids: list[int]) -> None:
     """Bump the requested version of these indicators (no enqueue; `schedule_recompute` does both)."""
     now = timezone.now()
     if connection.vendor == "postgresql":
+        state, indicator = quoted_names(IndicatorRollupState), quoted_names(Indicator)
         with connection.cursor() as cursor:
             cursor.execute(
-                """
-                INSERT INTO indicators_indicatorrollupstate
-                    (indicator_id, requested_version, computed_version, dirty_since)
-                SELECT i.id, 1, 0, %(now)s FROM indicators_indicator i WHERE i.id = ANY(%(ids)s)
-                ON CONFLICT (indicator_id) DO UPDATE
-                SET requested_version = indicators_indicatorrollupstate.requested_version + 1,
-                    dirty_since = COALESCE(indicators_indicatorrollupstate.dirty_since, EXCLUDED.dirty_since)
+                f"""
+                INSERT INTO {state.table} AS st
+                    ({state.indicator}, {state.requested_version}, {state.computed_version}, {state.dirty_since})
+                SELECT i.{indicator.id}, 1, 0, %(now)s FROM {indicator.table} i WHERE i.{indicator.id} = ANY(%(ids)s)
+                ON CONFLICT ({state.indicator}) DO UPDATE
+                SET {state.requested_version} = st.{state.requested_version} + 1,
+                    {state.dirty_since} = COALESCE(st.{state.dirty_since}, EXCLUDED.{state.dirty_since})
                 """,
                 {"ids": ids, "now": now},
             )
