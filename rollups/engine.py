@@ -537,9 +537,10 @@ def _removed_cte(*, restriction: str = "") -> str:
     DELETE FROM {rollup.table} r
     WHERE r.{rollup.indicator} = ANY(%(ids)s) {restriction}
       AND (r.{rollup.indicator}, r.{rollup.scope}, r.{rollup.scope_id},
-           COALESCE(r.{rollup.period_start}, DATE '0001-01-01'),
+           COALESCE(r.{rollup.period_start}, DATE '0001-01-01'), COALESCE(r.{rollup.period_end}, DATE '0001-01-01'),
            r.{rollup.disaggregation_category}, r.{rollup.disaggregation_option}) NOT IN (
-          SELECT d.indicator_id, d.scope, d.scope_id, COALESCE(d.period_start, DATE '0001-01-01'), d.cat, d.opt
+          SELECT d.indicator_id, d.scope, d.scope_id, COALESCE(d.period_start, DATE '0001-01-01'),
+                 COALESCE(d.period_end, DATE '0001-01-01'), d.cat, d.opt
           FROM desired d
       )
     RETURNING 1
