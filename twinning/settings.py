@@ -12,6 +12,7 @@ import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -190,16 +191,43 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # Rollups have their own queue, so a ministry that outgrows one machine adds workers for it
 # (`celery -A twinning worker -Q rollups`) on more machines; see docs/rollups.md.
 CELERY_ROLLUP_QUEUE = os.environ.get("CELERY_ROLLUP_QUEUE", "rollups")
+# The queues a worker started without `-Q` consumes: both, so the plain `celery -A twinning worker`
+# of the demo and of a one-machine install computes rollups. Dedicated workers still pass `-Q rollups`.
+CELERY_TASK_QUEUES = (
+    Queue(CELERY_TASK_DEFAULT_QUEUE, routing_key=CELERY_TASK_DEFAULT_QUEUE),
+    Queue(CELERY_ROLLUP_QUEUE, routing_key=CELERY_ROLLUP_QUEUE),
+)
 CELERY_TASK_ROUTES = {
     "indicators.recompute_indicator_rollups": {"queue": CELERY_ROLLUP_QUEUE},
     "indicators.recompute_alignment": {"queue": CELERY_ROLLUP_QUEUE},
     "indicators.reconcile_rollups": {"queue": CELERY_ROLLUP_QUEUE},
+    "rollups.requeue_stale": {"queue": CELERY_ROLLUP_QUEUE},
 }
-# Nightly full reconcile (02:30 Africa/Tripoli): logs how many rollup rows it corrected (expected 0).
+# Every task is stopped after these many seconds (SoftTimeLimitExceeded, then the worker process
+# is killed); a task may set its own. The hard limit stays below the visibility timeout, or Redis
+# would hand a still-running task to a second worker.
+CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", "300"))
+CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "360"))
+# A task whose delivery killed its worker this many times (the same task and arguments, within a
+# day) is dropped with an error in the log instead of being handed out again (`acks_late` +
+# `reject_on_worker_lost` redeliver it otherwise, forever). The nightly reconcile still repairs.
+CELERY_TASK_MAX_DELIVERIES = int(os.environ.get("CELERY_TASK_MAX_DELIVERIES", "5"))
+# A rollup recompute requested this long ago and still not done is taken as lost (Redis was down
+# when it was to be enqueued) and sent again by the minute job below, once Redis is back.
+ROLLUP_REQUEUE_GRACE_SECONDS = int(os.environ.get("ROLLUP_REQUEUE_GRACE_SECONDS", "120"))
+ROLLUP_REQUEUE_EVERY_SECONDS = int(os.environ.get("ROLLUP_REQUEUE_EVERY_SECONDS", "60"))
 CELERY_BEAT_SCHEDULE: dict = {
+    # Nightly full reconcile (02:30 Africa/Tripoli): logs how many rollup rows it corrected (expected 0).
     "reconcile-rollups-nightly": {
         "task": "indicators.reconcile_rollups",
         "schedule": crontab(hour=2, minute=30),
+    },
+    # Recomputes that were requested but never enqueued (the broker was down), sent again.
+    "requeue-stale-rollups": {
+        "task": "rollups.requeue_stale",
+        "schedule": float(ROLLUP_REQUEUE_EVERY_SECONDS),
+        # A beat tick that no worker took before the next one is worthless: drop it.
+        "options": {"expires": float(ROLLUP_REQUEUE_EVERY_SECONDS)},
     },
 }
 CELERY_TIMEZONE = TIME_ZONE

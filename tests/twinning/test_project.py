@@ -110,3 +110,15 @@ def test_home_page_renders_in_both_languages(client, language, direction):
 def test_arabic_catalogue_exists_and_is_real():
     catalogue = (ROOT / "locale" / "ar" / "LC_MESSAGES" / "django.po").read_text()
     assert 'msgstr "تسجيل' in catalogue or "تسجيل الدخول" in catalogue
+
+
+def test_a_worker_started_without_queue_options_takes_the_rollup_queue_too():
+    """`celery -A twinning worker`, as docs and people type it, must compute rollups."""
+    code = (
+        "import django; django.setup(); from twinning.celery import app; "
+        "print(' '.join(sorted(q.name for q in app.amqp.queues.consume_from.values())))"
+    )
+    completed = run_python(code, DEBUG="1", REDIS_URL="redis://127.0.0.1:6379/0")
+    assert completed.stdout.split() == ["default", "rollups"], completed.stderr
+    completed = run_python(code, DEBUG="1", REDIS_URL="redis://127.0.0.1:6379/0", CELERY_ROLLUP_QUEUE="rollups-b")
+    assert completed.stdout.split() == ["default", "rollups-b"], completed.stderr
