@@ -114,6 +114,12 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "twinning"),
+            # A Redis that does not answer must not hang a page: every cache use falls back to
+            # computing (reporting.reports.cached), after at most these seconds.
+            "OPTIONS": {
+                "socket_connect_timeout": float(os.environ.get("CACHE_SOCKET_TIMEOUT", "1")),
+                "socket_timeout": float(os.environ.get("CACHE_SOCKET_TIMEOUT", "1")),
+            },
         }
     }
 else:
