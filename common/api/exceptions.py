@@ -6,12 +6,15 @@ with bad rows → 400 with one entry per row). A database error that slips past 
 or 409, never a 500.
 """
 
+import math
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
 from django.db.models import ProtectedError, RestrictedError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from rest_framework import status
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, Throttled
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -40,7 +43,22 @@ def validation_error_data(error: DjangoValidationError) -> dict:
     return {"non_field_errors": [str(m) for m in error.messages]}
 
 
+def throttled_response(exc: Throttled) -> Response:
+    """429 in the request's language, with the seconds to wait (also in Retry-After)."""
+    seconds = max(1, math.ceil(exc.wait)) if exc.wait is not None else 60
+    message = ngettext(
+        "Too many requests. Try again in %(seconds)d second.",
+        "Too many requests. Try again in %(seconds)d seconds.",
+        seconds,
+    ) % {"seconds": seconds}
+    return Response(
+        {"detail": message}, status=status.HTTP_429_TOO_MANY_REQUESTS, headers={"Retry-After": str(seconds)}
+    )
+
+
 def exception_handler(exc, context):
+    if isinstance(exc, Throttled):
+        return throttled_response(exc)
     if isinstance(exc, ServiceError):
         return Response(exc.as_data(), status=exc.http_status)
     if isinstance(exc, DjangoValidationError):

@@ -2,6 +2,7 @@
 bilingual home page."""
 
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -122,3 +123,48 @@ def test_a_worker_started_without_queue_options_takes_the_rollup_queue_too():
     assert completed.stdout.split() == ["default", "rollups"], completed.stderr
     completed = run_python(code, DEBUG="1", REDIS_URL="redis://127.0.0.1:6379/0", CELERY_ROLLUP_QUEUE="rollups-b")
     assert completed.stdout.split() == ["default", "rollups-b"], completed.stderr
+
+
+def test_a_short_secret_key_is_refused_when_debug_is_off():
+    short = run_python("import django; django.setup()", SECRET_KEY="k" * 49)
+    assert short.returncode != 0
+    assert "SECRET_KEY must be at least 50 characters long when DEBUG is off (it has 49)" in short.stderr
+    assert run_python("import django; django.setup()", SECRET_KEY="k" * 50).returncode == 0
+    assert run_python("import django; django.setup()", SECRET_KEY="short", DEBUG="1").returncode == 0
+
+
+def test_hsts_subdomains_and_preload_are_opt_in():
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.SECURE_HSTS_PRELOAD)"
+    )
+    assert run_python(code, SECRET_KEY="k" * 60).stdout.split() == ["31536000", "False", "False"]
+    opted_in = run_python(
+        code,
+        SECRET_KEY="k" * 60,
+        SECURE_HSTS_SECONDS="600",
+        SECURE_HSTS_INCLUDE_SUBDOMAINS="1",
+        SECURE_HSTS_PRELOAD="1",
+    )
+    assert opted_in.stdout.split() == ["600", "True", "True"]
+
+
+def test_the_browsable_api_only_with_debug():
+    code = "from django.conf import settings as s; print(*s.REST_FRAMEWORK['DEFAULT_RENDERER_CLASSES'])"
+    assert run_python(code, SECRET_KEY="k" * 60).stdout.split() == ["rest_framework.renderers.JSONRenderer"]
+    assert "rest_framework.renderers.BrowsableAPIRenderer" in run_python(code, DEBUG="1").stdout.split()
+
+
+@pytest.mark.parametrize("opt_in", [False, True])
+def test_the_deployment_check_passes_as_make_test_runs_it(opt_in):
+    """`make test` runs `check --deploy --fail-level WARNING` with DEBUG off and a generated key."""
+    ours = {"DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE", "SECURE_SSL_REDIRECT"}
+    environment = {k: v for k, v in os.environ.items() if k not in ours}
+    environment.update(DEBUG="0", SECRET_KEY=secrets.token_urlsafe(60), ALLOWED_HOSTS="twinning.example.org")
+    if opt_in:
+        environment.update(SECURE_HSTS_INCLUDE_SUBDOMAINS="1", SECURE_HSTS_PRELOAD="1")
+    completed = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
