@@ -168,3 +168,41 @@ def test_the_deployment_check_passes_as_make_test_runs_it(opt_in):
         cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert completed.returncode == 0, completed.stderr
+
+
+def test_compose_puts_nginx_in_front_of_gunicorn():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    proxy, web = services["proxy"], services["web"]
+    assert proxy["image"].split(":")[0] == "nginx"  # the official image
+    assert "web" in proxy["depends_on"]
+    assert [port.split(":")[-1] for port in proxy["ports"]] == ["80"]
+    assert "ports" not in web, "gunicorn is reached through the proxy only"
+    mounted = {volume.split(":")[1]: volume.split(":")[0] for volume in proxy["volumes"]}
+    assert mounted["/etc/nginx/nginx.conf"] == "./deploy/nginx.conf"
+    assert (ROOT / "deploy" / "nginx.conf").exists()
+    assert web["environment"]["PROXY_COUNT"] == "1"
+    assert "BEHIND_TLS_PROXY" in web["environment"]
+
+
+def test_the_proxy_config_limits_bodies_as_django_does_and_forwards_the_client():
+    from django.conf import settings
+
+    config = (ROOT / "deploy" / "nginx.conf").read_text()
+    directives = [line.split("#")[0].strip() for line in config.splitlines()]
+    active = [line for line in directives if line]
+    (body_limit,) = [line for line in active if line.startswith("client_max_body_size")]
+    size = body_limit.split()[1].rstrip(";")
+    assert size.endswith("m") and int(size[:-1]) * 1024 * 1024 == settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    gunicorn_port = services_command_port()
+    assert f"server web:{gunicorn_port};" in active
+    for header in ("X-Forwarded-For $proxy_add_x_forwarded_for", "X-Forwarded-Proto $scheme", "Host $host"):
+        assert f"proxy_set_header {header};" in active, header
+    assert "listen 443 ssl;" in config and "listen 443 ssl;" not in active  # TLS ready, commented
+    assert config.count("{") == config.count("}")
+
+
+def services_command_port() -> str:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    command = " ".join(compose["services"]["web"]["command"].split())
+    return command.split("--bind ")[1].split()[0].rsplit(":", 1)[1]
