@@ -5,7 +5,6 @@ recomputes a rollup. Every function runs a fixed number of queries."""
 import hashlib
 from collections import defaultdict
 
-from django.core.cache import cache
 from django.db.models import Count, Q
 from django.utils.formats import date_format
 from django.utils.translation import get_language_bidi
@@ -273,11 +272,7 @@ def donor_alignment(programme_ids: list[int]) -> dict:
     """The docs/design.md §5 report over the donor's visible programmes, cached until the report version moves."""
     raw = f"{reports.report_version()}:{','.join(map(str, sorted(programme_ids)))}"
     key = "web:alignment:" + hashlib.sha256(raw.encode()).hexdigest()
-    report = cache.get(key)
-    if report is None:
-        report = report_as_dict(compute_alignment(programme_ids))
-        cache.set(key, report, 300)
-    return report
+    return reports.cached(key, lambda: report_as_dict(compute_alignment(programme_ids)))
 
 
 def donor_context(access: Access, donor: Organisation, programme_id: int | None = None) -> dict:

@@ -1,4 +1,5 @@
 import django_filters
+from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError
@@ -50,6 +51,11 @@ class MembershipViewSet(ServiceViewSet):
 
     def scope(self, queryset, access):
         return queryset.filter(access.membership_filter())
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context["member_candidates"] = get_user_model().objects.filter(self.access.member_candidate_filter())
+        return context
 
     def may_write(self, access):
         return access.is_superuser or bool(access.organisation_ids(role=Membership.Role.ADMIN))
