@@ -84,8 +84,6 @@ class IndicatorAdmin(TranslatedServiceAdmin):
         return services.indicator_create(**data)
 
     def service_update(self, request, obj, data):
-        if "programme" in data:
-            raise ValidationError({"programme": _("An indicator cannot move to another programme.")})
         return services.indicator_update(indicator=obj, **data)
 
     def delete_refusal(self, obj):
@@ -267,8 +265,6 @@ class FunderGoalAdmin(TranslatedServiceAdmin):
         return services.funder_goal_create(**data)
 
     def service_update(self, request, obj, data):
-        if "donor" in data:
-            raise ValidationError({"donor": _("A goal cannot move to another donor.")})
         return services.funder_goal_update(funder_goal=obj, **data)
 
     def service_delete(self, request, obj):

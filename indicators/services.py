@@ -24,7 +24,7 @@ from simple_history.utils import bulk_create_with_history
 from common.dates import in_date_range
 from common.errors import ServiceError
 from common.models import date_range_message
-from common.services import apply_changes, validated_save
+from common.services import apply_changes, refuse_moves, validated_save
 from indicators.signals import alignment_inputs_changed, indicators_changed, result_cells_changed
 from partners.models import Organisation
 from projects.models import Programme
@@ -673,6 +673,11 @@ def target_set(
 
 @transaction.atomic
 def target_update(*, target: Target, **changes) -> Target:
+    """Change a target; it may move to another indicator of its programme, never to another
+    programme."""
+    indicator = changes.get("indicator")
+    if indicator is not None and indicator.programme_id != target.indicator.programme_id:
+        raise ValidationError({"indicator": _("A target cannot move to another programme.")})
     fields = {
         "indicator": target.indicator,
         "municipality": target.municipality,
@@ -748,6 +753,7 @@ def indicator_create(
 def indicator_update(
     *, indicator: Indicator, disaggregations: Iterable[str | DisaggregationCategory] | None = None, **changes
 ) -> Indicator:
+    refuse_moves(indicator, changes, {"programme": _("An indicator cannot move to another programme.")})
     original_frequency = indicator.frequency
     changed = apply_changes(indicator, changes, allowed=INDICATOR_FIELDS)
     if "frequency" in changed and (indicator.results.exists() or indicator.targets.exists()):
@@ -914,6 +920,7 @@ def funder_goal_create(
 
 @transaction.atomic
 def funder_goal_update(*, funder_goal: FunderGoal, sdg_targets: Iterable[str] | None = None, **changes) -> FunderGoal:
+    refuse_moves(funder_goal, changes, {"donor": _("A goal cannot move to another donor.")})
     changed = apply_changes(funder_goal, changes, allowed=FUNDER_GOAL_FIELDS)
     if sdg_targets is not None:
         funder_goal.sdg_targets = _clean_sdg_targets(sdg_targets)

@@ -81,9 +81,6 @@ class FunderGoalViewSet(ServiceViewSet):
         return services.funder_goal_create(**data)
 
     def update_object(self, instance, data):
-        if "donor" in data and data["donor"] != instance.donor:
-            raise ValidationError({"donor": [_("A goal cannot move to another donor.")]})
-        data.pop("donor", None)
         return services.funder_goal_update(funder_goal=instance, **data)
 
     def delete_object(self, instance):
@@ -110,9 +107,6 @@ class IndicatorViewSet(ProgrammeChildViewSet):
         return services.indicator_create(**data)
 
     def update_object(self, instance, data):
-        if "programme" in data and data["programme"] != instance.programme:
-            raise ValidationError({"programme": [_("An indicator cannot move to another programme.")]})
-        data.pop("programme", None)
         return services.indicator_update(indicator=instance, **data)
 
     def delete_object(self, instance):
