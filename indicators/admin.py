@@ -193,10 +193,8 @@ class ResultAdmin(ServiceAdmin, SimpleHistoryAdmin):
     def service_update(self, request, obj, data):
         return services.result_update(result=obj, user=request.user, **only(data, *services.RESULT_VALUE_FIELDS))
 
-    def has_delete_permission(self, request, obj=None):
-        if obj is not None and obj.status == Result.Status.APPROVED:
-            return False  # locked until an approver reopens it
-        return super().has_delete_permission(request, obj)
+    def delete_refusal(self, obj):
+        return services.result_change_refusal(obj)
 
     def service_delete(self, request, obj):
         services.result_delete(result=obj, user=request.user)
