@@ -11,7 +11,7 @@ from django.utils.translation import get_language_bidi
 from django.utils.translation import gettext_lazy as _
 
 from indicators.models import DisaggregationOption, Indicator, Result
-from indicators.services import BulkValidationError, ResultRow, results_upsert
+from indicators.services import BulkValidationError, ResultRow, result_change_refusal, results_upsert
 from partners.models import Organisation
 
 CELL_FIELDS = ("value", "numerator", "denominator", "comment", "evidence_url")
@@ -55,7 +55,7 @@ class GridRow:
 
     @property
     def locked(self) -> bool:
-        return self.result is not None and self.result.status == Result.Status.APPROVED
+        return self.result is not None and result_change_refusal(self.result) is not None
 
     @property
     def disaggregation(self) -> dict[str, str]:
@@ -132,7 +132,7 @@ class Grid:
 
     @property
     def submittable(self) -> bool:
-        return any(row.result is None or row.result.status != Result.Status.APPROVED for row in self.rows)
+        return any(not row.locked for row in self.rows)
 
     def warnings(self) -> list[str]:
         """Disaggregations that do not add up to the total (a warning, not an error: a total may

@@ -24,7 +24,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from common.spreadsheets import spreadsheet_cell, unescape_formula
 from indicators import periods
 from indicators.models import DisaggregationOption, Indicator, Result
-from indicators.services import BulkValidationError, ResultRow, RowProblem, results_upsert
+from indicators.services import BulkValidationError, ResultRow, RowProblem, result_change_refusal, results_upsert
 from partners.models import Organisation
 from projects.access import Access
 from projects.models import Programme
@@ -151,7 +151,7 @@ def build_workbook(*, programme: Programme, municipality: Organisation, on: date
                 "denominator": _number(result.denominator) if result else None,
                 "comment": result.comment if result else "",
             }
-            locked = result is not None and result.status == Result.Status.APPROVED
+            locked = result is not None and result_change_refusal(result) is not None
             for index, (key, _header, _hidden, editable) in enumerate(COLUMNS, start=1):
                 cell = sheet.cell(row_number, index, spreadsheet_cell(values[key]))
                 if isinstance(values[key], str):
