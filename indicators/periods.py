@@ -66,9 +66,3 @@ def nearest_periods(start: date, end: date, frequency: str, fiscal_year_start_mo
             break
         period_start, period_end = period_containing(period_end + timedelta(days=1), frequency, fiscal_year_start_month)
     return periods
-
-
-def period_start_months(frequency: str, fiscal_year_start_month: int) -> list[int]:
-    """The calendar months (1–12) on which periods of `frequency` start, fiscal year order."""
-    step = MONTHS_PER_PERIOD[frequency]
-    return [(fiscal_year_start_month - 1 + offset) % 12 + 1 for offset in range(0, 12, step)]

@@ -230,7 +230,3 @@ class Activity(CheckedInputModel):
 
     def __str__(self) -> str:
         return self.title
-
-    @property
-    def participants_total(self) -> int:
-        return self.participants_female + self.participants_male

@@ -133,11 +133,13 @@ def compute_alignment(programme_ids: Iterable[int] | None = None) -> AlignmentRe
     return AlignmentResult(report=report, computed_at=latest_computed_at(ids), pending=pending)
 
 
-def store_global_snapshot() -> tuple[bool, float]:
-    """Recompute the every-programme report and replace the stored snapshot, if it is stale.
+def store_global_snapshot(*, only_if_stale: bool = True) -> tuple[bool, float]:
+    """Recompute the every-programme report and replace the stored snapshot; returns whether it
+    was written and the seconds it took.
 
-    Serialised by an advisory lock (PostgreSQL). Skips (returns False) when nothing was requested
-    since the last snapshot. Records the requested version it saw before computing.
+    Serialised by an advisory lock (PostgreSQL). With `only_if_stale` (the rollup tasks) it skips
+    when nothing was requested since the last snapshot; without it (reconcile, commands) it always
+    writes. Records the requested version it saw before computing.
     """
     started = time.perf_counter()
     with transaction.atomic():
@@ -145,22 +147,16 @@ def store_global_snapshot() -> tuple[bool, float]:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", list(ALIGNMENT_LOCK))
         snapshot, _ = AlignmentSnapshot.objects.get_or_create(pk=1)
-        if snapshot.computed_at is not None and not snapshot.pending:
+        if only_if_stale and snapshot.computed_at is not None and not snapshot.pending:
             return False, time.perf_counter() - started
         _write_snapshot(snapshot)
     return True, time.perf_counter() - started
 
 
 def force_global_snapshot() -> float:
-    """Recompute and store the every-programme report whatever its state (reconcile, commands)."""
-    started = time.perf_counter()
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", list(ALIGNMENT_LOCK))
-        snapshot, _ = AlignmentSnapshot.objects.get_or_create(pk=1)
-        _write_snapshot(snapshot)
-    return time.perf_counter() - started
+    """Recompute and store the every-programme report whatever its state; returns the seconds."""
+    _written, seconds = store_global_snapshot(only_if_stale=False)
+    return seconds
 
 
 def _write_snapshot(snapshot: AlignmentSnapshot) -> None:

@@ -6,9 +6,10 @@ periods, LoP rows and disaggregations), compares them with the stored rows in on
 the rows that no longer apply. The cell variant (`recompute_requested_cells`) restricts all of
 that to the groups a few changed results feed. The number of queries per call is fixed (session
 settings, advisory lock, version read, taking cell requests, compute+write, state update)
-whatever the number of municipalities, periods or rows (tests/indicators/test_engine_queries.py).
+whatever the number of municipalities, periods or rows (tests/rollups/test_engine_queries.py).
+The statements are assembled from named parts, one function per CTE (see "the statements" below).
 
-Every write for an indicator happens under `pg_advisory_xact_lock(ADVISORY_LOCK_CLASS, id)`, so
+Every write for an indicator happens under `pg_advisory_xact_lock(LockClass.INDICATOR_ROLLUPS, id)`, so
 two workers never interleave writes for one indicator; everything is one transaction, so a worker
 killed midway leaves the previous rows intact. `work_mem` is raised to 256 MB for the transaction
 (chunks of 50 indicators sort and hash in memory); lower `DEFAULT_CHUNK` on a small server.
@@ -19,7 +20,7 @@ so computing there in SQL would give float-rounded numbers.
 
 The arithmetic conventions (divisions to 20 places, 6-place actuals and targets, 2-place
 percentages, statuses on the stored percentage) are those of `rollup_math`; the SQL mirrors them
-so that the two agree value for value (tested in tests/indicators/test_engine_matches_math.py).
+so that the two agree value for value (tested in tests/rollups/test_engine_matches_math.py).
 
 Entry points: `recompute_indicators`, `recompute_requested_cells` (the fast path after single
 result changes), `recompute_programme`, `recompute_all`.
@@ -32,21 +33,24 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cache
 
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from common.locks import LockClass
+from common.sql import quoted, quoted_names
 from indicators.models import Indicator, Result, Target
 from projects.models import Twinning
 from rollups import rollup_math
 from rollups.models import IndicatorRollupState, Rollup, RollupCellRequest
 
+# The advisory-lock class of one indicator's rollups (common.locks); the id is the indicator's.
 ADVISORY_LOCK_CLASS = int(LockClass.INDICATOR_ROLLUPS)
 DEFAULT_CHUNK = 50
 # Indicators per rebuild transaction: small enough that a chunk's sorts and hashes stay within
 # work_mem (a national-scale indicator has about 10,000 rollup rows) and that `jobs` connections
-# share the work evenly; measured on bench_rollups, 25 is as fast as larger chunks or faster.
+# share the work evenly (docs/performance.md, "Rollups, round 3").
 REBUILD_CHUNK = 25
 
 
@@ -79,44 +83,102 @@ class RecomputeSummary:
         self.seconds += other.seconds
 
 
+# --- the statements (PostgreSQL), assembled from named parts -----------------------------------
+#
+# Each part below is one CTE: a function returning its SQL text, whose docstring says what it
+# computes and why it has that shape. The statements at the end of this section list the parts
+# they are made of; a part only reads the parts listed before it. Tables and columns come from
+# the models (`common.sql.quoted_names`); the parts that read a table give its columns the short
+# names (`indicator_id`, `cat`, `opt`, ...) that the rest of the statement uses. What each shape
+# cost or saved when it was chosen is in docs/performance.md ("Rollups", rounds 3 and 4).
+#
+# Parameters: %(ids)s, the indicators; %(now)s, the `computed_at` of written rows; and for the
+# cell recompute %(cell_indicators)s, %(cell_municipalities)s, %(cell_categories)s and
+# %(cell_options)s, the (indicator, municipality, disaggregation) cells whose results changed.
+
+# The columns of `desired`, in the order of the rollup table's insert column list.
+_DESIRED_COLUMNS = "indicator_id, scope, scope_id, period_start, period_end, cat, opt, actual, target, pct, status"
+# The rebuild's computed rows, until they are compared and written (`rebuild_indicators`).
+_FRESH_TABLE = "rollup_fresh"
+
+
 def _div(dividend: str, divisor: str) -> str:
     """SQL for rollup_math.divide: carried to 30 places by PostgreSQL, rounded half-up to 20."""
     return f"round(({dividend})::numeric(65, 30) / ({divisor}), {rollup_math.DIVISION_PLACES})"
 
 
-def _compute_sql(*, narrowed: bool) -> str:
-    """The compute-and-write statement. %(ids)s: the indicators; %(now)s: computed_at.
+def _indicators_cte() -> str:
+    """`ind`: the indicators %(ids)s, with `agg`, the time aggregation the rules apply: a percentage
+    or a score always behaves as `latest` (docs/design.md §4), so no later part asks the measure."""
+    indicator = quoted_names(Indicator)
+    return f"""ind AS (
+    SELECT {indicator.id} AS id, {indicator.programme} AS programme_id, {indicator.measure} AS measure,
+           {indicator.direction} AS direction, {indicator.lop_target} AS lop_target,
+           CASE WHEN {indicator.measure} = 'number' THEN {indicator.time_aggregation} ELSE 'latest' END AS agg
+    FROM {indicator.table}
+    WHERE {indicator.id} = ANY(%(ids)s)
+)"""
 
-    narrowed: also %(cell_indicators)s, %(cell_municipalities)s, %(cell_categories)s,
-    %(cell_options)s — the (indicator, municipality, disaggregation) cells whose results changed;
-    only the rollup groups that depend on them (that municipality, its current twinnings and the
-    programme, for that disaggregation) are recomputed and cleaned.
-    """
-    cells = (
-        """
-cells_in AS (
+
+def _requested_cells_cte() -> str:
+    """`cells_in`: the changed cells (cell recompute only), one row per (indicator, municipality,
+    disaggregation), from four parallel arrays: one parameter each, whatever their number."""
+    return """cells_in AS (
     SELECT * FROM unnest(%(cell_indicators)s::bigint[], %(cell_municipalities)s::bigint[],
                          %(cell_categories)s::varchar[], %(cell_options)s::varchar[])
         AS c(indicator_id, municipality_id, cat, opt)
-),"""
-        if narrowed
-        else ""
-    )
-    only_cell_disaggregations = (
-        "AND (r.indicator_id, r.disaggregation_category, r.disaggregation_option) IN "
+)"""
+
+
+def _counted_results_cte(*, restriction: str = "") -> str:
+    """`res`: the results that count (docs/design.md §4): approved ones, and for a percentage
+    indicator only those with a numerator and a denominator, the two numbers that are pooled
+    (docs/rollups.md §2, reading 2). The disaggregation is taken in the "C" collation (byte order),
+    the cheapest for the many sorts and hashes that group by it. `restriction`: an `AND ...` on
+    the result row `r`."""
+    result = quoted_names(Result)
+    return f"""res AS (
+    SELECT r.{result.indicator} AS indicator_id, r.{result.municipality} AS municipality_id,
+           r.{result.period_start} AS period_start, r.{result.period_end} AS period_end,
+           r.{result.disaggregation_category} COLLATE "C" AS cat, r.{result.disaggregation_option} COLLATE "C" AS opt,
+           r.{result.value} AS value, r.{result.numerator} AS numerator, r.{result.denominator} AS denominator
+    FROM {result.table} r
+    JOIN ind ON ind.id = r.{result.indicator}
+    WHERE r.{result.status} = 'approved'
+      AND (ind.measure <> 'percentage' OR (r.{result.numerator} IS NOT NULL AND r.{result.denominator} IS NOT NULL))
+      {restriction}
+)"""
+
+
+def _results_of_requested_disaggregations() -> str:
+    """Restricts `res` to the disaggregations of the changed cells: every group the cell recompute
+    rewrites is one of them, and a group needs every municipality's results in it."""
+    result = quoted_names(Result)
+    return (
+        f"AND (r.{result.indicator}, r.{result.disaggregation_category}, r.{result.disaggregation_option}) IN "
         "(SELECT indicator_id, cat, opt FROM cells_in)"
-        if narrowed
-        else ""
     )
-    only_cell_municipalities = (
-        "WHERE (indicator_id, municipality_id, cat, opt) IN "
-        "(SELECT indicator_id, municipality_id, cat, opt FROM cells_in)"
-        if narrowed
-        else ""
-    )
-    groups = (
-        """
-groups AS (
+
+
+def _members_cte() -> str:
+    """`members`: each twinning of the indicators' programmes with its *current* municipalities
+    (a municipality that left no longer counts for the twinning, docs/rollups.md §2, reading 7)."""
+    twinning = quoted_names(Twinning)
+    municipalities = Twinning._meta.get_field("municipalities")
+    membership = quoted(municipalities.m2m_db_table())
+    of_twinning, of_municipality = quoted(municipalities.m2m_column_name()), quoted(municipalities.m2m_reverse_name())
+    return f"""members AS (
+    SELECT ind.id AS indicator_id, tm.{of_twinning} AS twinning_id, tm.{of_municipality} AS municipality_id
+    FROM ind
+    JOIN {twinning.table} t ON t.{twinning.programme} = ind.programme_id
+    JOIN {membership} tm ON tm.{of_twinning} = t.{twinning.id}
+)"""
+
+
+def _requested_groups_cte() -> str:
+    """`groups`: the rollup groups (indicator, scope, disaggregation) that the changed cells feed:
+    the cell's municipality, each twinning it is a current member of, and the programme."""
+    return """groups AS (
     SELECT indicator_id, 'municipality'::varchar AS scope, municipality_id AS scope_id, cat, opt FROM cells_in
     UNION
     SELECT c.indicator_id, 'twinning', m.twinning_id, c.cat, c.opt
@@ -124,64 +186,20 @@ groups AS (
     UNION
     SELECT c.indicator_id, 'programme', ind.programme_id, c.cat, c.opt
     FROM cells_in c JOIN ind ON ind.id = c.indicator_id
-),"""
-        if narrowed
-        else ""
-    )
-    in_groups = (
-        "WHERE (indicator_id, scope, scope_id, cat, opt) IN "
-        "(SELECT indicator_id, scope, scope_id, cat, opt FROM groups)"
-        if narrowed
-        else ""
-    )
-    in_total_groups = (
-        "WHERE (indicator_id, scope, scope_id) IN (SELECT indicator_id, scope, scope_id FROM groups WHERE cat = '')"
-        if narrowed
-        else ""
-    )
-    programme_total_wanted = (
-        "AND (ind.id, ind.programme_id) IN (SELECT indicator_id, scope_id FROM groups "
-        "WHERE scope = 'programme' AND cat = '')"
-        if narrowed
-        else ""
-    )
-    removable = (
-        "AND (r.indicator_id, r.scope, r.scope_id, r.disaggregation_category, r.disaggregation_option) IN "
-        "(SELECT indicator_id, scope, scope_id, cat, opt FROM groups)"
-        if narrowed
-        else ""
-    )
-    # A few dozen rows (cells): ON CONFLICT's index probes are cheapest. Whole indicators: compare
-    # everything in one hashed EXCEPT and write only what changed.
-    write_source = "desired" if narrowed else "changed"
-    return f"""/* rollup engine: recompute indicators */
-WITH ind AS (
-    SELECT id, programme_id, measure, direction, lop_target,
-           CASE WHEN measure = 'number' THEN time_aggregation ELSE 'latest' END AS agg
-    FROM indicators_indicator
-    WHERE id = ANY(%(ids)s)
-),{cells}
-res AS (
-    SELECT r.indicator_id, r.municipality_id, r.period_start, r.period_end,
-           r.disaggregation_category COLLATE "C" AS cat, r.disaggregation_option COLLATE "C" AS opt,
-           r.value, r.numerator, r.denominator
-    FROM indicators_result r
-    JOIN ind ON ind.id = r.indicator_id
-    WHERE r.status = 'approved'
-      AND (ind.measure <> 'percentage' OR (r.numerator IS NOT NULL AND r.denominator IS NOT NULL))
-      {only_cell_disaggregations}
-),
-members AS (
-    SELECT ind.id AS indicator_id, tm.twinning_id, tm.organisation_id AS municipality_id
-    FROM ind
-    JOIN projects_twinning t ON t.programme_id = ind.programme_id
-    JOIN projects_twinning_municipalities tm ON tm.twinning_id = t.id
-),{groups}
-all_parts AS (
+)"""
+
+
+def _all_parts_cte(*, municipality_restriction: str = "") -> str:
+    """`all_parts`: per scope, period and disaggregation, the pieces A(p, S) is made of (docs/design.md
+    §4): the sum of values `s`, their number `n`, and the sums of numerators and denominators. A
+    municipality is one result, restated as is; a twinning sums its current members; the programme
+    sums every counted result, including those of a municipality that has left its twinning.
+    `municipality_restriction`: a `WHERE ...` on the municipality rows."""
+    return f"""all_parts AS (
     SELECT indicator_id, 'municipality'::varchar COLLATE "C" AS scope, municipality_id AS scope_id,
            period_start, period_end, cat, opt,
            value AS s, 1::bigint AS n, numerator AS num, denominator AS den
-    FROM res {only_cell_municipalities}
+    FROM res {municipality_restriction}
     UNION ALL
     SELECT r.indicator_id, 'twinning', m.twinning_id, r.period_start, r.period_end, r.cat, r.opt,
            sum(r.value), count(*), sum(r.numerator), sum(r.denominator)
@@ -194,13 +212,40 @@ all_parts AS (
     FROM res r
     JOIN ind ON ind.id = r.indicator_id
     GROUP BY r.indicator_id, ind.programme_id, r.period_start, r.period_end, r.cat, r.opt
-),
-parts AS (
-    SELECT * FROM all_parts {in_groups}
-),
--- Read twice, for totals and for disaggregations: each read's filter on `cat` reaches down into
--- the aggregation, which costs less than storing every row once (compute 10.8 s -> 10.1 s).
-vals AS NOT MATERIALIZED (
+)"""
+
+
+def _of_requested_cells() -> str:
+    """Restricts the municipality rows of `all_parts` to the changed cells themselves."""
+    return (
+        "WHERE (indicator_id, municipality_id, cat, opt) IN "
+        "(SELECT indicator_id, municipality_id, cat, opt FROM cells_in)"
+    )
+
+
+def _parts_cte(*, restriction: str = "") -> str:
+    """`parts`: the `all_parts` that are computed; `restriction` (a `WHERE ...`) keeps only some
+    groups. Its own name, so that every later part reads the same rows whichever statement."""
+    return f"""parts AS (
+    SELECT * FROM all_parts {restriction}
+)"""
+
+
+def _of_requested_groups() -> str:
+    """Restricts a part's rows to the groups the changed cells feed."""
+    return (
+        "WHERE (indicator_id, scope, scope_id, cat, opt) IN "
+        "(SELECT indicator_id, scope, scope_id, cat, opt FROM groups)"
+    )
+
+
+def _period_values_cte() -> str:
+    """`vals`: A(p, S) of each part: the sum (`number`), 100 × Σ numerators / Σ denominators
+    (`percentage`, never a mean of percentages) or the mean (`score`), divided as `rollup_math`
+    divides. Not materialised: it is read twice, for totals and for disaggregations, and each
+    read's filter on `cat` then reaches down into the aggregation, which costs less than storing
+    every row once."""
+    return f"""vals AS NOT MATERIALIZED (
     SELECT p.indicator_id, p.scope, p.scope_id, p.period_start, p.period_end, p.cat, p.opt,
            CASE ind.measure
                WHEN 'number' THEN p.s
@@ -209,41 +254,66 @@ vals AS NOT MATERIALIZED (
            END AS a
     FROM parts p
     JOIN ind ON ind.id = p.indicator_id
-),
-all_tgt AS (
-    SELECT t.indicator_id, 'municipality'::varchar COLLATE "C" AS scope, t.municipality_id AS scope_id,
-           t.period_start, t.period_end, t.value AS target
-    FROM indicators_target t
-    JOIN ind ON ind.id = t.indicator_id
-    WHERE t.municipality_id IS NOT NULL
+)"""
+
+
+def _all_targets_cte() -> str:
+    """`all_tgt`: the period target of each scope (docs/design.md §4): a municipality's own; a
+    twinning's from its current members' targets (sum for a number, mean otherwise); the
+    programme's own programme-wide target if set, otherwise the same from every municipality
+    target (docs/rollups.md §2, reading 6). Targets are set on totals only."""
+    target = quoted_names(Target)
+    return f"""all_tgt AS (
+    SELECT t.{target.indicator} AS indicator_id, 'municipality'::varchar COLLATE "C" AS scope,
+           t.{target.municipality} AS scope_id,
+           t.{target.period_start} AS period_start, t.{target.period_end} AS period_end, t.{target.value} AS target
+    FROM {target.table} t
+    JOIN ind ON ind.id = t.{target.indicator}
+    WHERE t.{target.municipality} IS NOT NULL
     UNION ALL
-    SELECT t.indicator_id, 'twinning', m.twinning_id, t.period_start, t.period_end,
-           CASE WHEN ind.measure = 'number' THEN sum(t.value) ELSE {_div("sum(t.value)", "count(*)")} END
-    FROM indicators_target t
-    JOIN ind ON ind.id = t.indicator_id
-    JOIN members m ON m.indicator_id = t.indicator_id AND m.municipality_id = t.municipality_id
-    GROUP BY t.indicator_id, m.twinning_id, t.period_start, t.period_end, ind.measure
+    SELECT t.{target.indicator}, 'twinning', m.twinning_id, t.{target.period_start}, t.{target.period_end},
+           CASE WHEN ind.measure = 'number' THEN sum(t.{target.value})
+                ELSE {_div(f"sum(t.{target.value})", "count(*)")} END
+    FROM {target.table} t
+    JOIN ind ON ind.id = t.{target.indicator}
+    JOIN members m ON m.indicator_id = t.{target.indicator} AND m.municipality_id = t.{target.municipality}
+    GROUP BY t.{target.indicator}, m.twinning_id, t.{target.period_start}, t.{target.period_end}, ind.measure
     UNION ALL
-    SELECT t.indicator_id, 'programme', ind.programme_id, t.period_start, t.period_end,
+    SELECT t.{target.indicator}, 'programme', ind.programme_id, t.{target.period_start}, t.{target.period_end},
            COALESCE(
-               max(t.value) FILTER (WHERE t.municipality_id IS NULL),
+               max(t.{target.value}) FILTER (WHERE t.{target.municipality} IS NULL),
                CASE WHEN ind.measure = 'number'
-                    THEN sum(t.value) FILTER (WHERE t.municipality_id IS NOT NULL)
+                    THEN sum(t.{target.value}) FILTER (WHERE t.{target.municipality} IS NOT NULL)
                     ELSE {
         _div(
-            "sum(t.value) FILTER (WHERE t.municipality_id IS NOT NULL)",
-            "nullif(count(*) FILTER (WHERE t.municipality_id IS NOT NULL), 0)",
+            f"sum(t.{target.value}) FILTER (WHERE t.{target.municipality} IS NOT NULL)",
+            f"nullif(count(*) FILTER (WHERE t.{target.municipality} IS NOT NULL), 0)",
         )
     }
                END)
-    FROM indicators_target t
-    JOIN ind ON ind.id = t.indicator_id
-    GROUP BY t.indicator_id, ind.programme_id, t.period_start, t.period_end, ind.measure
-),
-tgt AS (
-    SELECT * FROM all_tgt {in_total_groups}
-),
-cells AS (
+    FROM {target.table} t
+    JOIN ind ON ind.id = t.{target.indicator}
+    GROUP BY t.{target.indicator}, ind.programme_id, t.{target.period_start}, t.{target.period_end}, ind.measure
+)"""
+
+
+def _targets_cte(*, restriction: str = "") -> str:
+    """`tgt`: the `all_tgt` that are computed; `restriction` (a `WHERE ...`) keeps only some groups."""
+    return f"""tgt AS (
+    SELECT * FROM all_tgt {restriction}
+)"""
+
+
+def _of_requested_total_groups() -> str:
+    """Restricts targets to the groups the changed cells feed; targets exist on totals only."""
+    return "WHERE (indicator_id, scope, scope_id) IN (SELECT indicator_id, scope, scope_id FROM groups WHERE cat = '')"
+
+
+def _cells_cte() -> str:
+    """`cells`: one row per scope, period and disaggregation that has a value or a target (docs/rollups.md
+    §2, reading 4). Totals meet their targets in a full join (a period with a target and no data has a
+    row); disaggregated rows have no target (reading 5)."""
+    return """cells AS (
     SELECT COALESCE(v.indicator_id, g.indicator_id) AS indicator_id,
            COALESCE(v.scope, g.scope) AS scope,
            COALESCE(v.scope_id, g.scope_id) AS scope_id,
@@ -257,10 +327,15 @@ cells AS (
     UNION ALL
     SELECT indicator_id, scope, scope_id, period_start, period_end, cat, opt, a, NULL
     FROM vals WHERE cat <> ''
-),
-periodic AS (
-    -- Only a cumulative indicator's periods need their series in order (a running total);
-    -- every other period is its own cell, with no sort at all.
+)"""
+
+
+def _periodic_cte() -> str:
+    """`periodic`: each cell's period actual. Only a cumulative indicator needs its series in order
+    (a running total, carried over periods without data: docs/rollups.md §2, reading 3), so only
+    its cells go through a window; every other period is its own cell, with no sort at all.
+    Periods that share a start are ordered by their end, as `rollup_math` orders them."""
+    return """periodic AS (
     SELECT c.indicator_id, c.scope, c.scope_id, c.period_start, c.period_end, c.cat, c.opt,
            c.a AS actual, c.target
     FROM cells c
@@ -274,11 +349,15 @@ periodic AS (
     FROM cells c
     JOIN ind ON ind.id = c.indicator_id
     WHERE ind.agg = 'cumulative'
-),
-series AS (
-    -- One hashed pass over the cells gives every LoP value of a series. "Latest" is the value of
-    -- the last period (by start, then end, as rollup_math orders them) that has one: the greatest
-    -- [start, end, value] triple in days since year 1, as numeric arrays compare element by element.
+)"""
+
+
+def _series_cte() -> str:
+    """`series`: every LoP value of a series (scope and disaggregation) in one hashed pass over
+    its cells, with no sort: the totals, and "latest", the value of the last period (by start,
+    then end, as `rollup_math` orders them) that has one. That is the greatest [start, end, value]
+    triple in days since year 1, as numeric arrays compare element by element."""
+    return """series AS (
     SELECT indicator_id, scope, scope_id, cat, opt,
            sum(a) AS total_a,
            sum(target) AS total_target,
@@ -289,8 +368,16 @@ series AS (
                FILTER (WHERE target IS NOT NULL))[3] AS latest_target
     FROM cells
     GROUP BY indicator_id, scope, scope_id, cat, opt
-),
-lop AS (
+)"""
+
+
+def _lop_cte(*, programme_total_restriction: str = "") -> str:
+    """`lop`: the life-of-programme row of each series (docs/design.md §4): the latest actual for
+    `latest`, the total otherwise; the programme total's target is `lop_target` if set, else the
+    sum of the period targets (`sum`) or the last one. Every indicator also gets its programme
+    total row when it has no cell at all, so it always has a row (docs/rollups.md §2, reading 4).
+    `programme_total_restriction`: an `AND ...` on whether that row is wanted."""
+    return f"""lop AS (
     SELECT s.indicator_id, s.scope, s.scope_id, NULL::date AS period_start, NULL::date AS period_end, s.cat, s.opt,
            CASE WHEN ind.agg = 'latest' THEN s.latest_a ELSE s.total_a END AS actual,
            CASE WHEN s.scope = 'programme' AND s.cat = '' AND ind.lop_target IS NOT NULL THEN ind.lop_target
@@ -302,10 +389,24 @@ lop AS (
     UNION ALL
     SELECT ind.id, 'programme', ind.programme_id, NULL, NULL, '', '', NULL, ind.lop_target
     FROM ind
-    WHERE TRUE {programme_total_wanted}
+    WHERE TRUE {programme_total_restriction}
       AND ind.id NOT IN (SELECT c.indicator_id FROM cells c WHERE c.scope = 'programme' AND c.cat = '')
-),
-judged AS (
+)"""
+
+
+def _programme_total_requested() -> str:
+    """Restricts the programme total row of an indicator without cells to a recompute of that group."""
+    return (
+        "AND (ind.id, ind.programme_id) IN (SELECT indicator_id, scope_id FROM groups "
+        "WHERE scope = 'programme' AND cat = '')"
+    )
+
+
+def _judged_cte() -> str:
+    """`judged`: period and LoP rows with their percentage of target, rounded as stored
+    (docs/design.md §4): 100 × actual / target (`increase`) or 100 × target / actual (`decrease`),
+    undefined when a side is undefined or the divisor is 0."""
+    return f"""judged AS (
     SELECT x.*,
            round(CASE
                WHEN x.actual IS NULL OR x.target IS NULL THEN NULL
@@ -315,8 +416,14 @@ judged AS (
            END, {rollup_math.PERCENT_PLACES}) AS pct
     FROM (SELECT * FROM periodic UNION ALL SELECT * FROM lop) x
     JOIN ind ON ind.id = x.indicator_id
-),
-desired AS (
+)"""
+
+
+def _desired_cte() -> str:
+    """`desired`: the rows as they must be stored: values rounded to the stored places, and the
+    status decided on the stored percentage, so a row shown as 85.00 % is on track (docs/rollups.md
+    §2, readings 8 and 9)."""
+    return f"""desired AS (
     SELECT indicator_id, scope, scope_id, period_start, period_end, cat, opt,
            round(actual, {rollup_math.VALUE_PLACES}) AS actual,
            round(target, {rollup_math.VALUE_PLACES}) AS target,
@@ -329,99 +436,264 @@ desired AS (
                 ELSE 'on_track'
            END AS status
     FROM judged
-),
-existing AS (
-    SELECT r.indicator_id, r.scope, r.scope_id, r.period_start, r.period_end,
-           r.disaggregation_category AS cat, r.disaggregation_option AS opt,
-           r.actual, r.target, r.percent_of_target AS pct, r.status
-    FROM indicators_rollup r
-    WHERE r.indicator_id = ANY(%(ids)s) {removable}
-),
--- Only rows that are new or differ are written: comparing in one hashed set operation is much
--- cheaper than letting ON CONFLICT probe the index for every unchanged row.
-changed AS (
-    SELECT indicator_id, scope, scope_id, period_start, period_end, cat, opt, actual, target, pct, status
+)"""
+
+
+def _fresh_desired_cte() -> str:
+    """`desired`, read back from the rebuild's temporary table of computed rows."""
+    return f"desired AS (SELECT {_DESIRED_COLUMNS} FROM {_FRESH_TABLE})"
+
+
+def _existing_cte() -> str:
+    """`existing`: the stored rows of the indicators, in `desired`'s columns, to compare with."""
+    rollup = quoted_names(Rollup)
+    return f"""existing AS (
+    SELECT r.{rollup.indicator} AS indicator_id, r.{rollup.scope} AS scope, r.{rollup.scope_id} AS scope_id,
+           r.{rollup.period_start} AS period_start, r.{rollup.period_end} AS period_end,
+           r.{rollup.disaggregation_category} AS cat, r.{rollup.disaggregation_option} AS opt,
+           r.{rollup.actual} AS actual, r.{rollup.target} AS target, r.{rollup.percent_of_target} AS pct,
+           r.{rollup.status} AS status
+    FROM {rollup.table} r
+    WHERE r.{rollup.indicator} = ANY(%(ids)s)
+)"""
+
+
+def _changed_cte() -> str:
+    """`changed`: the desired rows that are new or differ from the stored ones. Comparing everything
+    in one hashed set operation is much cheaper, for whole indicators, than letting `ON CONFLICT`
+    probe the unique index once per unchanged row; only these rows are then written."""
+    return f"""changed AS (
+    SELECT {_DESIRED_COLUMNS}
     FROM desired
     EXCEPT
-    SELECT indicator_id, scope, scope_id, period_start, period_end, cat, opt, actual, target, pct, status
+    SELECT {_DESIRED_COLUMNS}
     FROM existing
-),
-upsert_periods AS (
-    INSERT INTO indicators_rollup AS r
-        (indicator_id, scope, scope_id, period_start, period_end, disaggregation_category,
-         disaggregation_option, actual, target, percent_of_target, status, computed_at)
-    SELECT indicator_id, scope, scope_id, period_start, period_end, cat, opt,
-           actual, target, pct, status, %(now)s
-    FROM {write_source} WHERE period_start IS NOT NULL
-    ON CONFLICT (indicator_id, scope_id, period_start, period_end, scope,
-                 disaggregation_category, disaggregation_option)
-    DO UPDATE SET actual = EXCLUDED.actual, target = EXCLUDED.target,
-                  percent_of_target = EXCLUDED.percent_of_target, status = EXCLUDED.status,
-                  computed_at = EXCLUDED.computed_at
-    WHERE (r.actual, r.target, r.percent_of_target, r.status)
-          IS DISTINCT FROM (EXCLUDED.actual, EXCLUDED.target, EXCLUDED.percent_of_target, EXCLUDED.status)
+)"""
+
+
+def _rollup_insert_columns() -> str:
+    """The rollup table's columns in the order of `_DESIRED_COLUMNS`, then `computed_at`."""
+    rollup = quoted_names(Rollup)
+    return (
+        f"({rollup.indicator}, {rollup.scope}, {rollup.scope_id}, {rollup.period_start}, {rollup.period_end}, "
+        f"{rollup.disaggregation_category},\n     {rollup.disaggregation_option}, {rollup.actual}, {rollup.target}, "
+        f"{rollup.percent_of_target}, {rollup.status}, {rollup.computed_at})"
+    )
+
+
+def _unique_columns(constraint_name: str) -> str:
+    """The columns of one of the rollup model's unique constraints: the `ON CONFLICT` target that
+    the constraint's index answers."""
+    rollup = quoted_names(Rollup)
+    (constraint,) = [c for c in Rollup._meta.constraints if c.name == constraint_name]
+    return ", ".join(getattr(rollup, field) for field in constraint.fields)
+
+
+def _update_when_different() -> str:
+    """An upsert's update: a row whose numbers are unchanged is not rewritten (nor is its `computed_at`
+    moved, which says when the numbers last changed)."""
+    rollup = quoted_names(Rollup)
+    numbers = (rollup.actual, rollup.target, rollup.percent_of_target, rollup.status)
+    return f"""DO UPDATE SET {", ".join(f"{column} = EXCLUDED.{column}" for column in (*numbers, rollup.computed_at))}
+    WHERE ({", ".join(f"r.{column}" for column in numbers)})
+          IS DISTINCT FROM ({", ".join(f"EXCLUDED.{column}" for column in numbers)})"""
+
+
+def _upsert_periods_cte(*, source: str) -> str:
+    """`upsert_periods`: writes the period rows of `source` (`changed`, or for a few cells `desired`)."""
+    rollup = quoted_names(Rollup)
+    return f"""upsert_periods AS (
+    INSERT INTO {rollup.table} AS r
+        {_rollup_insert_columns()}
+    SELECT {_DESIRED_COLUMNS}, %(now)s
+    FROM {source} WHERE period_start IS NOT NULL
+    ON CONFLICT ({_unique_columns("rollup_unique_cell")})
+    {_update_when_different()}
     RETURNING 1
-),
-upsert_lop AS (
-    INSERT INTO indicators_rollup AS r
-        (indicator_id, scope, scope_id, period_start, period_end, disaggregation_category,
-         disaggregation_option, actual, target, percent_of_target, status, computed_at)
+)"""
+
+
+def _upsert_lop_cte(*, source: str) -> str:
+    """`upsert_lop`: writes the LoP rows of `source`. Apart from the period rows because their NULL
+    periods are distinct in the period cells' index: their own partial unique index decides."""
+    rollup = quoted_names(Rollup)
+    return f"""upsert_lop AS (
+    INSERT INTO {rollup.table} AS r
+        {_rollup_insert_columns()}
     SELECT indicator_id, scope, scope_id, NULL, NULL, cat, opt, actual, target, pct, status, %(now)s
-    FROM {write_source} WHERE period_start IS NULL
-    ON CONFLICT (indicator_id, scope, scope_id, disaggregation_category, disaggregation_option)
-        WHERE period_start IS NULL
-    DO UPDATE SET actual = EXCLUDED.actual, target = EXCLUDED.target,
-                  percent_of_target = EXCLUDED.percent_of_target, status = EXCLUDED.status,
-                  computed_at = EXCLUDED.computed_at
-    WHERE (r.actual, r.target, r.percent_of_target, r.status)
-          IS DISTINCT FROM (EXCLUDED.actual, EXCLUDED.target, EXCLUDED.percent_of_target, EXCLUDED.status)
+    FROM {source} WHERE period_start IS NULL
+    ON CONFLICT ({_unique_columns("rollup_unique_lop_cell")}) WHERE {rollup.period_start} IS NULL
+    {_update_when_different()}
     RETURNING 1
-),
-removed AS (
-    DELETE FROM indicators_rollup r
-    WHERE r.indicator_id = ANY(%(ids)s) {removable}
-      -- NOT IN over a hashed subplan: an anti-join the planner cannot turn quadratic.
-      AND (r.indicator_id, r.scope, r.scope_id, COALESCE(r.period_start, DATE '0001-01-01'),
-           r.disaggregation_category, r.disaggregation_option) NOT IN (
-          SELECT d.indicator_id, d.scope, d.scope_id, COALESCE(d.period_start, DATE '0001-01-01'), d.cat, d.opt
+)"""
+
+
+def _removed_cte(*, restriction: str = "") -> str:
+    """`removed`: deletes the stored rows of the indicators that are no longer desired (a result
+    withdrawn, a twinning left). `NOT IN` over a hashed subplan: an anti-join the planner cannot
+    turn into a quadratic merge join. `restriction`: an `AND ...` on the stored row `r`."""
+    rollup = quoted_names(Rollup)
+    return f"""removed AS (
+    DELETE FROM {rollup.table} r
+    WHERE r.{rollup.indicator} = ANY(%(ids)s) {restriction}
+      AND (r.{rollup.indicator}, r.{rollup.scope}, r.{rollup.scope_id},
+           COALESCE(r.{rollup.period_start}, DATE '0001-01-01'), COALESCE(r.{rollup.period_end}, DATE '0001-01-01'),
+           r.{rollup.disaggregation_category}, r.{rollup.disaggregation_option}) NOT IN (
+          SELECT d.indicator_id, d.scope, d.scope_id, COALESCE(d.period_start, DATE '0001-01-01'),
+                 COALESCE(d.period_end, DATE '0001-01-01'), d.cat, d.opt
           FROM desired d
       )
     RETURNING 1
-)
-SELECT (SELECT count(*) FROM desired),
+)"""
+
+
+def _rollups_of_requested_groups() -> str:
+    """Restricts the stored rows that may be removed to the groups the changed cells feed."""
+    rollup = quoted_names(Rollup)
+    return (
+        f"AND (r.{rollup.indicator}, r.{rollup.scope}, r.{rollup.scope_id}, r.{rollup.disaggregation_category}, "
+        f"r.{rollup.disaggregation_option}) IN (SELECT indicator_id, scope, scope_id, cat, opt FROM groups)"
+    )
+
+
+def _counts_select() -> str:
+    """The statement's one row: rows desired, rows written (inserted or changed), rows removed."""
+    return """SELECT (SELECT count(*) FROM desired),
        (SELECT count(*) FROM upsert_periods) + (SELECT count(*) FROM upsert_lop),
-       (SELECT count(*) FROM removed)
-"""
+       (SELECT count(*) FROM removed)"""
 
 
-_COMPUTE_SQL = _compute_sql(narrowed=False)
-_COMPUTE_CELLS_SQL = _compute_sql(narrowed=True)
+def _with(*parts: str) -> str:
+    """One `WITH` of these parts, in order."""
+    return "WITH " + ",\n".join(parts)
 
-# The rebuild (`rebuild_indicators`) uses the whole-indicator statement's `desired` part in two ways.
-# Nothing stored yet for these indicators (a first build, a restore): every row is new, so they go
-# in with one plain INSERT of the computed rows. Otherwise (the nightly reconcile) the rows are
-# computed into a temporary table, analysed, and compared with the stored ones in one hashed
-# `EXCEPT` by the statement's compare-and-write part, which writes only what differs.
-_DESIRED_END = _COMPUTE_SQL.index(",\nexisting AS (")
-_DESIRED_COLUMNS = "indicator_id, scope, scope_id, period_start, period_end, cat, opt, actual, target, pct, status"
-_INSERT_DESIRED_SQL = (
-    "/* rollup engine: bulk insert a rebuild */\n"
-    "INSERT INTO indicators_rollup\n"
-    "    (indicator_id, scope, scope_id, period_start, period_end, disaggregation_category,\n"
-    "     disaggregation_option, actual, target, percent_of_target, status, computed_at)\n"
-    f"{_COMPUTE_SQL[:_DESIRED_END]}\n"
-    # Not sorted into the unique index's order: in isolation that makes the insert 30 % faster,
-    # but in this statement the sort costs more than it saves (full rebuild: 13.2 s against 12.6 s).
-    f"SELECT {_DESIRED_COLUMNS}, %(now)s FROM desired"
-)
-_BUILD_FRESH_SQL = (
-    f"CREATE TEMPORARY TABLE rollup_fresh ON COMMIT DROP AS {_COMPUTE_SQL[:_DESIRED_END]}\n"
-    f"SELECT {_DESIRED_COLUMNS} FROM desired"
-)
-_WRITE_FRESH_SQL = (
-    f"/* rollup engine: write a rebuild's changes */\nWITH desired AS (SELECT {_DESIRED_COLUMNS} FROM rollup_fresh)"
-    + _COMPUTE_SQL[_DESIRED_END:]
-)
+
+def _whole_indicator_rows() -> tuple[str, ...]:
+    """The parts that compute every rollup row of the indicators %(ids)s, ending in `desired`."""
+    return (
+        _indicators_cte(),
+        _counted_results_cte(),
+        _members_cte(),
+        _all_parts_cte(),
+        _parts_cte(),
+        _period_values_cte(),
+        _all_targets_cte(),
+        _targets_cte(),
+        _cells_cte(),
+        _periodic_cte(),
+        _series_cte(),
+        _lop_cte(),
+        _judged_cte(),
+        _desired_cte(),
+    )
+
+
+def _write_changes() -> tuple[str, ...]:
+    """The parts that make the stored rows of the indicators %(ids)s those of `desired`, writing only
+    the rows that are new or differ."""
+    return (
+        _existing_cte(),
+        _changed_cte(),
+        _upsert_periods_cte(source="changed"),
+        _upsert_lop_cte(source="changed"),
+        _removed_cte(),
+    )
+
+
+@cache
+def full_recompute_sql() -> str:
+    """Whole indicators, computed and written in one statement (`recompute_indicators`)."""
+    return "\n".join(
+        [
+            "/* rollup engine: recompute indicators */",
+            _with(*_whole_indicator_rows(), *_write_changes()),
+            _counts_select(),
+        ]
+    )
+
+
+@cache
+def cell_recompute_sql() -> str:
+    """Only the rollup groups that depend on the changed cells: the cell's municipality, its current
+    twinnings and the programme, for the cell's disaggregation, every period and LoP
+    (`recompute_requested_cells`). The parts of the whole-indicator statement, each restricted to
+    those groups. A few dozen rows: they are upserted directly (`ON CONFLICT`'s index probes are
+    cheapest), with no comparison with the stored rows first."""
+    return "\n".join(
+        [
+            "/* rollup engine: recompute requested cells */",
+            _with(
+                _indicators_cte(),
+                _requested_cells_cte(),
+                _counted_results_cte(restriction=_results_of_requested_disaggregations()),
+                _members_cte(),
+                _requested_groups_cte(),
+                _all_parts_cte(municipality_restriction=_of_requested_cells()),
+                _parts_cte(restriction=_of_requested_groups()),
+                _period_values_cte(),
+                _all_targets_cte(),
+                _targets_cte(restriction=_of_requested_total_groups()),
+                _cells_cte(),
+                _periodic_cte(),
+                _series_cte(),
+                _lop_cte(programme_total_restriction=_programme_total_requested()),
+                _judged_cte(),
+                _desired_cte(),
+                _upsert_periods_cte(source="desired"),
+                _upsert_lop_cte(source="desired"),
+                _removed_cte(restriction=_rollups_of_requested_groups()),
+            ),
+            _counts_select(),
+        ]
+    )
+
+
+# The rebuild (`rebuild_indicators`) computes the rows of whole indicators in one of two ways.
+# Nothing stored yet (a first build, a restore): every row is new, so they go in with one plain
+# INSERT of the computed rows. Otherwise (the nightly reconcile) the rows are computed into a
+# temporary table, analysed, and compared with the stored ones in one hashed `EXCEPT`, which
+# writes only what differs.
+
+
+@cache
+def rebuild_insert_sql() -> str:
+    """Every computed row of the indicators inserted as it comes, into a rollup table that holds none
+    of theirs. Not sorted into the unique index's order first: that would speed up the insert alone,
+    but within this statement the sort costs more than it saves."""
+    return "\n".join(
+        [
+            "/* rollup engine: bulk insert a rebuild */",
+            f"INSERT INTO {quoted_names(Rollup).table}\n    {_rollup_insert_columns()}",
+            _with(*_whole_indicator_rows()),
+            f"SELECT {_DESIRED_COLUMNS}, %(now)s FROM desired",
+        ]
+    )
+
+
+@cache
+def rebuild_compute_sql() -> str:
+    """Every computed row of the indicators, into the temporary table that `rebuild_write_sql` reads."""
+    return "\n".join(
+        [
+            "/* rollup engine: compute a rebuild */",
+            f"CREATE TEMPORARY TABLE {_FRESH_TABLE} ON COMMIT DROP AS",
+            _with(*_whole_indicator_rows()),
+            f"SELECT {_DESIRED_COLUMNS} FROM desired",
+        ]
+    )
+
+
+@cache
+def rebuild_write_sql() -> str:
+    """The rows computed by `rebuild_compute_sql`, compared with the stored ones; only what differs
+    is written."""
+    return "\n".join(
+        [
+            "/* rollup engine: write a rebuild's changes */",
+            _with(_fresh_desired_cte(), *_write_changes()),
+            _counts_select(),
+        ]
+    )
 
 
 def recompute_indicators(indicator_ids: Iterable[int]) -> RecomputeSummary:
@@ -477,7 +749,7 @@ def recompute_requested_cells(indicator_id: int) -> RecomputeSummary:
                 return RecomputeSummary()
             with connection.cursor() as cursor:
                 cursor.execute(
-                    _COMPUTE_CELLS_SQL,
+                    cell_recompute_sql(),
                     {
                         "ids": [indicator_id],
                         "now": timezone.now(),
@@ -498,9 +770,11 @@ def _take_cell_requests(ids: list[int]) -> list[tuple[int, int, str, str]]:
     """Delete and return the indicators' cell requests (distinct), in one statement."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            request = quoted_names(RollupCellRequest)
             cursor.execute(
-                "WITH taken AS (DELETE FROM indicators_rollupcellrequest WHERE indicator_id = ANY(%s) "
-                "RETURNING indicator_id, municipality_id, disaggregation_category, disaggregation_option) "
+                f"WITH taken AS (DELETE FROM {request.table} WHERE {request.indicator} = ANY(%s) "
+                f"RETURNING {request.indicator}, {request.municipality_id}, {request.disaggregation_category}, "
+                f"{request.disaggregation_option}) "
                 "SELECT DISTINCT * FROM taken",
                 [ids],
             )
@@ -541,18 +815,20 @@ def rebuild_indicators(indicator_ids: Iterable[int]) -> RecomputeSummary:
             # index; "any row for these ids" it planned, in a profiled first build, as a table scan
             # expecting an early match, and on a first build there is none. A row of another indicator in the range only
             # sends the chunk down the compare path, which is correct for any state.
+            rollup = quoted_names(Rollup)
             cursor.execute(
-                "SELECT min(indicator_id) IS NOT NULL FROM indicators_rollup WHERE indicator_id BETWEEN %s AND %s",
+                f"SELECT min({rollup.indicator}) IS NOT NULL FROM {rollup.table} "
+                f"WHERE {rollup.indicator} BETWEEN %s AND %s",
                 [ids[0], ids[-1]],
             )
             if cursor.fetchone()[0]:
-                cursor.execute(_BUILD_FRESH_SQL, {"ids": ids})
-                cursor.execute("ANALYZE rollup_fresh")  # so that the EXCEPT is planned as a hash
-                cursor.execute(_WRITE_FRESH_SQL, {"ids": ids, "now": now})
+                cursor.execute(rebuild_compute_sql(), {"ids": ids})
+                cursor.execute(f"ANALYZE {_FRESH_TABLE}")  # so that the EXCEPT is planned as a hash
+                cursor.execute(rebuild_write_sql(), {"ids": ids, "now": now})
                 desired, changed, removed = cursor.fetchone()
-                cursor.execute("DROP TABLE rollup_fresh")
+                cursor.execute(f"DROP TABLE {_FRESH_TABLE}")
             else:
-                cursor.execute(_INSERT_DESIRED_SQL, {"ids": ids, "now": now})
+                cursor.execute(rebuild_insert_sql(), {"ids": ids, "now": now})
                 desired, changed, removed = cursor.rowcount, cursor.rowcount, 0
         _mark_computed(ids, versions)
     return RecomputeSummary.of_transaction(
@@ -658,9 +934,10 @@ def _lock_and_read_versions(ids: list[int]) -> dict[int, int]:
         cursor.execute("SET LOCAL synchronous_commit TO OFF")
         cursor.execute("SET LOCAL work_mem TO '256MB'")
     lock_indicators(ids)
+    state = quoted_names(IndicatorRollupState)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT indicator_id, requested_version FROM indicators_indicatorrollupstate WHERE indicator_id = ANY(%s)",
+            f"SELECT {state.indicator}, {state.requested_version} FROM {state.table} WHERE {state.indicator} = ANY(%s)",
             [ids],
         )
         return dict(cursor.fetchall())
@@ -668,7 +945,7 @@ def _lock_and_read_versions(ids: list[int]) -> dict[int, int]:
 
 def _compute_and_write_postgresql(ids: list[int]) -> tuple[int, int, int]:
     with connection.cursor() as cursor:
-        cursor.execute(_COMPUTE_SQL, {"ids": ids, "now": timezone.now()})
+        cursor.execute(full_recompute_sql(), {"ids": ids, "now": timezone.now()})
         desired, changed, removed = cursor.fetchone()
     return desired, changed, removed
 
@@ -677,29 +954,32 @@ def _mark_computed(ids: list[int], versions: dict[int, int]) -> None:
     """Record what was computed. Rows that a writer holds locked are left for its own task."""
     now = timezone.now()
     if connection.vendor == "postgresql":
+        state, indicator = quoted_names(IndicatorRollupState), quoted_names(Indicator)
         with connection.cursor() as cursor:
             cursor.execute(
-                """
+                f"""
                 WITH seen AS (
                     SELECT * FROM unnest(%(ids)s::bigint[], %(versions)s::bigint[]) AS s(indicator_id, version)
                 ),
                 inserted AS (
-                    INSERT INTO indicators_indicatorrollupstate
-                        (indicator_id, requested_version, computed_version, computed_at)
+                    INSERT INTO {state.table}
+                        ({state.indicator}, {state.requested_version}, {state.computed_version}, {state.computed_at})
                     SELECT seen.indicator_id, 0, 0, %(now)s FROM seen
-                    JOIN indicators_indicator i ON i.id = seen.indicator_id
-                    ON CONFLICT (indicator_id) DO NOTHING
+                    JOIN {indicator.table} i ON i.{indicator.id} = seen.indicator_id
+                    ON CONFLICT ({state.indicator}) DO NOTHING
                 ),
                 lockable AS (
-                    SELECT st.indicator_id FROM indicators_indicatorrollupstate st
-                    WHERE st.indicator_id = ANY(%(ids)s) FOR UPDATE SKIP LOCKED
+                    SELECT st.{state.indicator} AS indicator_id FROM {state.table} st
+                    WHERE st.{state.indicator} = ANY(%(ids)s) FOR UPDATE SKIP LOCKED
                 )
-                UPDATE indicators_indicatorrollupstate st
-                SET computed_version = GREATEST(st.computed_version, seen.version),
-                    computed_at = %(now)s,
-                    dirty_since = CASE WHEN st.requested_version <= seen.version THEN NULL ELSE st.dirty_since END
+                UPDATE {state.table} st
+                SET {state.computed_version} = GREATEST(st.{state.computed_version}, seen.version),
+                    {state.computed_at} = %(now)s,
+                    {state.dirty_since} = CASE WHEN st.{state.requested_version} <= seen.version THEN NULL
+                                               ELSE st.{state.dirty_since} END
                 FROM seen
-                WHERE st.indicator_id = seen.indicator_id AND st.indicator_id IN (SELECT indicator_id FROM lockable)
+                WHERE st.{state.indicator} = seen.indicator_id
+                  AND st.{state.indicator} IN (SELECT indicator_id FROM lockable)
                 """,
                 {"ids": ids, "versions": [versions.get(i, 0) for i in ids], "now": now},
             )

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from indicators.models import FunderGoal, Indicator, NationalTarget
 from partners.models import Organisation
+from rollups import rollup_math
 
 ROLLUP_VALUE_DIGITS = {"max_digits": 28, "decimal_places": 6}
 
@@ -32,11 +33,14 @@ class Rollup(models.Model):
         PROGRAMME = "programme", _("Programme")
 
     class Status(models.TextChoices):
-        NO_DATA = "no_data", _("No data")
-        NO_TARGET = "no_target", _("No target")
-        BELOW = "below", _("Below target")
-        ON_TRACK = "on_track", _("On track")
-        ABOVE = "above", _("Above target")
+        """The progress statuses of docs/design.md §4: the values are `rollup_math`'s, the labels
+        are stated here only (pages, reports and exports all read them from this class)."""
+
+        NO_DATA = rollup_math.NO_DATA, _("No data")
+        NO_TARGET = rollup_math.NO_TARGET, _("No target")
+        BELOW = rollup_math.BELOW, _("Below target")
+        ON_TRACK = rollup_math.ON_TRACK, _("On track")
+        ABOVE = rollup_math.ABOVE, _("Above target")
 
     # Indexed by `rollup_unique_cell` (indicator first). No foreign key in the database: on a full
     # rebuild its per-row check cost as much as computing the row, and rollups are derived rows
@@ -108,10 +112,6 @@ class Rollup(models.Model):
         if not self.disaggregation_category:
             return {}
         return {self.disaggregation_category: self.disaggregation_option}
-
-    @property
-    def is_life_of_programme(self) -> bool:
-        return self.period_start is None
 
 
 class IndicatorRollupState(models.Model):

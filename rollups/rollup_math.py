@@ -50,6 +50,7 @@ NUMBER, PERCENTAGE, SCORE = "number", "percentage", "score"
 SUM, CUMULATIVE, LATEST = "sum", "cumulative", "latest"
 INCREASE, DECREASE = "increase", "decrease"
 SCOPE_MUNICIPALITY, SCOPE_TWINNING, SCOPE_PROGRAMME = "municipality", "twinning", "programme"
+# The progress statuses of §4. Their labels, translated, are `rollups.models.Rollup.Status`.
 NO_DATA, NO_TARGET, BELOW, ON_TRACK, ABOVE = "no_data", "no_target", "below", "on_track", "above"
 
 Period = tuple[date, date]
@@ -206,8 +207,17 @@ def percent_of_target(actual: Decimal | None, target: Decimal | None, direction:
     return divide(HUNDRED * Decimal(dividend), Decimal(divisor))
 
 
-def progress_status(actual: Decimal | None, target: Decimal | None, stored_percent: Decimal | None) -> str:
-    """no_data / no_target / below (<85) / on_track (85–115) / above (>115), on the stored percent."""
+def percent_band(percent: Decimal) -> str:
+    """Where a percent of target falls: below (< 85), on_track (85–115 inclusive), above (> 115)."""
+    if percent < BELOW_THRESHOLD:
+        return BELOW
+    if percent > ABOVE_THRESHOLD:
+        return ABOVE
+    return ON_TRACK
+
+
+def rollup_status(actual: Decimal | None, target: Decimal | None, stored_percent: Decimal | None) -> str:
+    """A rollup row's status: no_data, no_target, else the band of its stored (2-place) percent."""
     if actual is None:
         return NO_DATA
     if target is None or target == 0:
@@ -215,11 +225,7 @@ def progress_status(actual: Decimal | None, target: Decimal | None, stored_perce
     if stored_percent is None:
         # Only a `decrease` indicator with an actual of 0 gets here: nothing happened, best case.
         return ABOVE
-    if stored_percent < BELOW_THRESHOLD:
-        return BELOW
-    if stored_percent > ABOVE_THRESHOLD:
-        return ABOVE
-    return ON_TRACK
+    return percent_band(stored_percent)
 
 
 @dataclass(frozen=True)
@@ -239,7 +245,7 @@ def progress(actual: Decimal | None, target: Decimal | None, direction: str) -> 
         actual=round_value(actual),
         target=round_value(target),
         percent_of_target=stored_percent,
-        status=progress_status(actual, target, stored_percent),
+        status=rollup_status(actual, target, stored_percent),
     )
 
 
@@ -410,6 +416,14 @@ def indicator_progress(lop_percent_of_target: Decimal | None) -> Decimal | None:
     if lop_percent_of_target is None:
         return None
     return min(Decimal(lop_percent_of_target), HUNDRED)
+
+
+def aligned_progress_status(progress: Decimal | None) -> str:
+    """The colour of an aligned progress (π, or a mean of π): no_data when nothing is measurable,
+    else its band. π is capped at 100, so it is never `above`."""
+    if progress is None:
+        return NO_DATA
+    return percent_band(progress)
 
 
 def weighted_progress(weighted: Iterable[tuple[Decimal, Decimal | None]]) -> Decimal | None:

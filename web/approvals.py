@@ -22,6 +22,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from common.errors import ServiceError
+from common.validation import messages_by_field
 from indicators import periods
 from indicators.models import Indicator, Result, Target
 from indicators.services import result_approve, result_return
@@ -29,7 +30,6 @@ from partners.models import Organisation
 from projects.access import Access
 from projects.models import Programme
 
-from .results import error_messages
 from .selectors import ResultGroup, approvable_filter, disaggregation_labels
 
 SORTS = {
@@ -259,7 +259,7 @@ class Review:
 
 def _refusal_messages(error: Exception) -> list[str]:
     if isinstance(error, ValidationError):
-        return [m for found in error_messages(error).values() for m in found]
+        return [m for found in messages_by_field(error).values() for m in found]
     return [str(error) or str(_("You may not review these results."))]
 
 

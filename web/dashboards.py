@@ -4,9 +4,7 @@ recomputes a rollup. Every function runs a fixed number of queries."""
 
 import hashlib
 from collections import defaultdict
-from decimal import Decimal
 
-from django.core.cache import cache
 from django.db.models import Count, Q
 from django.utils.formats import date_format
 from django.utils.translation import get_language_bidi
@@ -19,17 +17,20 @@ from reporting import reports
 from rollups.alignment import compute_alignment, report_as_dict
 from rollups.models import Rollup
 from rollups.queue import latest_computed_at, pending_indicator_ids
+from rollups.rollup_math import aligned_progress_status
 
 from .charts import target_actual_chart
 
-BELOW = Decimal(85)
-
-
-def progress_status(progress: Decimal | None) -> str:
-    """Colour of an aligned progress (π is capped at 100, so there is no 'above')."""
-    if progress is None:
-        return "no_data"
-    return "below" if progress < BELOW else "on_track"
+# The order the pages list the statuses in: the coloured bands first, then what is not judged.
+LEGEND_STATUSES = (
+    Rollup.Status.BELOW,
+    Rollup.Status.ON_TRACK,
+    Rollup.Status.ABOVE,
+    Rollup.Status.NO_TARGET,
+    Rollup.Status.NO_DATA,
+)
+# The municipality overview counts the indicators in each band (life-of-programme rollups).
+BAND_STATUSES = LEGEND_STATUSES[:3]
 
 
 def freshness_for(indicator_ids) -> dict:
@@ -44,33 +45,6 @@ def period_label(start, end) -> str:
 
 
 # IPTT (programme page) ----------------------------------------------------------------------
-
-
-def iptt_rows(indicators: list[Indicator], scope: str, scope_id: int) -> tuple[list, list]:
-    """One row per indicator: baseline, each period's target/actual/percent/status, and the life
-    of programme; from the stored total rollups of one scope (one query)."""
-    rollups = Rollup.objects.filter(
-        indicator__in=[i.pk for i in indicators], scope=scope, scope_id=scope_id, disaggregation_category=""
-    ).order_by("indicator_id", "period_start")
-    by_indicator: dict[int, dict] = defaultdict(dict)
-    all_periods = set()
-    for rollup in rollups:
-        key = (rollup.period_start, rollup.period_end) if rollup.period_start else None
-        by_indicator[rollup.indicator_id][key] = rollup
-        if key:
-            all_periods.add(key)
-    columns = sorted(all_periods)
-    rows = []
-    for indicator in indicators:
-        cells = by_indicator.get(indicator.pk, {})
-        rows.append(
-            {
-                "indicator": indicator,
-                "periods": [cells.get(period) for period in columns],
-                "lop": cells.get(None),
-            }
-        )
-    return [{"start": s, "end": e, "label": period_label(s, e)} for s, e in columns], rows
 
 
 def iptt_context(access: Access, programme: Programme) -> dict:
@@ -166,7 +140,7 @@ def ministry_context(access: Access) -> dict:
             {
                 "target": target,
                 "progress": row["progress"],
-                "status": progress_status(row["progress"]),
+                "status": aligned_progress_status(row["progress"]),
                 "indicator_count": len(row["indicators"]),
                 "not_measurable": len(row["not_measurable"]),
                 "programmes": [programmes[i] for i in row["programmes"] if i in programmes],
@@ -178,7 +152,7 @@ def ministry_context(access: Access) -> dict:
         {
             "target": t,
             "progress": None,
-            "status": "no_data",
+            "status": Rollup.Status.NO_DATA,
             "indicator_count": 0,
             "not_measurable": 0,
             "programmes": [],
@@ -203,7 +177,10 @@ def ministry_context(access: Access) -> dict:
             {
                 "target": targets[t],
                 "cells": [
-                    {"cell": cells.get((t, g)), "status": progress_status((cells.get((t, g)) or {}).get("progress"))}
+                    {
+                        "cell": cells.get((t, g)),
+                        "status": aligned_progress_status((cells.get((t, g)) or {}).get("progress")),
+                    }
                     for g in matrix_goals
                     if g in goals
                 ],
@@ -228,6 +205,7 @@ def ministry_context(access: Access) -> dict:
         "overlaps": overlaps,
         "matrix": matrix,
         "municipality_overview": municipality_overview(),
+        "band_statuses": BAND_STATUSES,
         "freshness": {"computed_at": report["computed_at"], "pending": report["pending"]},
     }
 
@@ -281,9 +259,7 @@ def municipality_overview() -> list[dict]:
             "programmes": len(programmes[m.pk]),
             "activities": activities.get(m.pk, 0),
             "submitted": waiting.get(m.pk, 0),
-            "below": statuses[m.pk].get("below", 0),
-            "on_track": statuses[m.pk].get("on_track", 0),
-            "above": statuses[m.pk].get("above", 0),
+            "band_counts": [statuses[m.pk].get(status, 0) for status in BAND_STATUSES],
         }
         for m in municipalities
     ]
@@ -293,14 +269,10 @@ def municipality_overview() -> list[dict]:
 
 
 def donor_alignment(programme_ids: list[int]) -> dict:
-    """The §5 report over the donor's visible programmes, cached until the report version moves."""
+    """The docs/design.md §5 report over the donor's visible programmes, cached until the report version moves."""
     raw = f"{reports.report_version()}:{','.join(map(str, sorted(programme_ids)))}"
     key = "web:alignment:" + hashlib.sha256(raw.encode()).hexdigest()
-    report = cache.get(key)
-    if report is None:
-        report = report_as_dict(compute_alignment(programme_ids))
-        cache.set(key, report, 300)
-    return report
+    return reports.cached(key, lambda: report_as_dict(compute_alignment(programme_ids)))
 
 
 def donor_context(access: Access, donor: Organisation, programme_id: int | None = None) -> dict:
@@ -322,7 +294,7 @@ def donor_context(access: Access, donor: Organisation, programme_id: int | None 
             {
                 "goal": goal,
                 "progress": (goal_progress.get(goal.pk) or {}).get("progress"),
-                "status": progress_status((goal_progress.get(goal.pk) or {}).get("progress")),
+                "status": aligned_progress_status((goal_progress.get(goal.pk) or {}).get("progress")),
                 "indicator_count": len((goal_progress.get(goal.pk) or {}).get("indicators", [])),
                 "children": tree(goal.pk),
             }
@@ -346,7 +318,7 @@ def donor_context(access: Access, donor: Organisation, programme_id: int | None 
     indicator_rows = [{"indicator": i, "lop": lop.get(i.pk)} for i in indicators]
     status_counts = defaultdict(int)
     for row in indicator_rows:
-        status_counts[row["lop"].status if row["lop"] else "no_data"] += 1
+        status_counts[row["lop"].status if row["lop"] else Rollup.Status.NO_DATA] += 1
 
     charts = donor_charts([i for i in indicators if i.programme_id == (programme_id or (programme_ids or [None])[0])])
     return {
@@ -355,7 +327,7 @@ def donor_context(access: Access, donor: Organisation, programme_id: int | None 
         "chart_programme": next((p for p in programmes if p.pk == programme_id), programmes[0] if programmes else None),
         "goal_tree": tree(None),
         "indicator_rows": indicator_rows,
-        "status_counts": dict(status_counts),
+        "status_counts": [(status, status_counts[status]) for status in LEGEND_STATUSES],
         "charts": charts,
         "freshness": {"computed_at": report["computed_at"], "pending": report["pending"]},
     }

@@ -5,6 +5,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from common.validation import messages_by_field
 from indicators.models import Result
 from partners.models import Organisation
 from projects.models import Activity, Workstream
@@ -56,18 +57,14 @@ class ActivityForm(forms.Form):
         return cleaned
 
     def add_service_error(self, error: ValidationError) -> None:
-        if hasattr(error, "error_dict"):
-            for name, messages in error.message_dict.items():
-                target = name if name in self.fields else None
-                if name == "title":
-                    target = "title_en"
-                if name == "lessons_learned":
-                    target = "lessons_learned_en"
-                for message in messages:
-                    self.add_error(target, message)
-        else:
-            for message in error.messages:
-                self.add_error(None, message)
+        for name, messages in messages_by_field(error).items():
+            target = name if name in self.fields else None
+            if name == "title":
+                target = "title_en"
+            if name == "lessons_learned":
+                target = "lessons_learned_en"
+            for message in messages:
+                self.add_error(target, message)
 
 
 class UploadForm(forms.Form):

@@ -17,6 +17,7 @@ from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_http_methods
 
+from common.validation import messages_by_field
 from indicators import periods
 from indicators.models import Result
 from indicators.services import StaleVersion, result_reopen
@@ -28,7 +29,7 @@ from projects.services import activity_create, activity_update
 
 from . import approvals, dashboards, selectors, spreadsheets
 from .forms import ActivityForm, UploadForm
-from .results import Grid, error_messages
+from .results import Grid
 
 
 def _int(value) -> int | None:
@@ -457,7 +458,7 @@ def result_reopen_view(request, pk: int):
     except StaleVersion as error:
         messages.error(request, str(error))
     except ValidationError as error:
-        messages.error(request, " ".join(m for found in error_messages(error).values() for m in found))
+        messages.error(request, " ".join(m for found in messages_by_field(error).values() for m in found))
     else:
         messages.success(request, gettext("The result was reopened as a draft; the editor can correct it."))
     return redirect("result_history", pk=result.pk)

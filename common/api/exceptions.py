@@ -6,18 +6,25 @@ with bad rows → 400 with one entry per row). A database error that slips past 
 or 409, never a 500.
 """
 
+import math
+
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
 from django.db.models import ProtectedError, RestrictedError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from rest_framework import status
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, Throttled
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from common.errors import ServiceError
+from common.validation import messages_by_field
+
+# DRF's name for the messages of no one field, which the REST contract answers with.
+NON_FIELD_ERRORS_KEY = "non_field_errors"
 
 
 class PayloadTooLarge(APIException):
@@ -26,23 +33,22 @@ class PayloadTooLarge(APIException):
     default_code = "too_large"
 
 
-class PreconditionFailed(APIException):
-    status_code = status.HTTP_412_PRECONDITION_FAILED
-    default_detail = _("This object was changed by someone else. Reload it and try again.")
-    default_code = "stale_version"
-
-
-def validation_error_data(error: DjangoValidationError) -> dict:
-    """A Django ValidationError as DRF's field → [messages] shape."""
-    if hasattr(error, "error_dict"):
-        data = {}
-        for name, messages in error.message_dict.items():
-            data["non_field_errors" if name == "__all__" else name] = [str(m) for m in messages]
-        return data
-    return {"non_field_errors": [str(m) for m in error.messages]}
+def throttled_response(exc: Throttled) -> Response:
+    """429 in the request's language, with the seconds to wait (also in Retry-After)."""
+    seconds = max(1, math.ceil(exc.wait)) if exc.wait is not None else 60
+    message = ngettext(
+        "Too many requests. Try again in %(seconds)d second.",
+        "Too many requests. Try again in %(seconds)d seconds.",
+        seconds,
+    ) % {"seconds": seconds}
+    return Response(
+        {"detail": message}, status=status.HTTP_429_TOO_MANY_REQUESTS, headers={"Retry-After": str(seconds)}
+    )
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, Throttled):
+        return throttled_response(exc)
     if isinstance(exc, RequestDataTooBig):
         return Response(
             {
@@ -58,7 +64,7 @@ def exception_handler(exc, context):
     if isinstance(exc, ServiceError):
         return Response(exc.as_data(), status=exc.http_status)
     if isinstance(exc, DjangoValidationError):
-        return Response(validation_error_data(exc), status=status.HTTP_400_BAD_REQUEST)
+        return Response(messages_by_field(exc, non_field_key=NON_FIELD_ERRORS_KEY), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, (ProtectedError, RestrictedError)):
         return Response(
             {"detail": str(_("Other records still refer to this one; remove them first."))},
@@ -66,12 +72,12 @@ def exception_handler(exc, context):
         )
     if isinstance(exc, IntegrityError):
         return Response(
-            {"non_field_errors": [str(_("This change conflicts with existing data."))]},
+            {NON_FIELD_ERRORS_KEY: [str(_("This change conflicts with existing data."))]},
             status=status.HTTP_400_BAD_REQUEST,
         )
     if isinstance(exc, DataError):
         return Response(
-            {"non_field_errors": [str(_("A value is out of range or too long for its field."))]},
+            {NON_FIELD_ERRORS_KEY: [str(_("A value is out of range or too long for its field."))]},
             status=status.HTTP_400_BAD_REQUEST,
         )
     return drf_exception_handler(exc, context)

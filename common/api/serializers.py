@@ -8,7 +8,6 @@ from decimal import Decimal
 
 from django.utils import timezone
 from django.utils.translation import get_language
-from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
@@ -63,13 +62,6 @@ class APIModelSerializer(serializers.ModelSerializer):
 
     def get_uniqueness_extra_kwargs(self, field_names, declared_fields, extra_kwargs):
         return extra_kwargs, {}
-
-
-class ErrorSerializer(serializers.Serializer):
-    """A refusal: `detail`, or one list of messages per field that was wrong."""
-
-    detail = serializers.CharField(required=False, help_text=_("What went wrong, when no single field is at fault."))
-    non_field_errors = serializers.ListField(child=serializers.CharField(), required=False)
 
 
 def decimal_text(value, places: int) -> str | None:

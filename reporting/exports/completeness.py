@@ -1,6 +1,6 @@
 """The completeness report as CSV and XLSX: one row per indicator and municipality, then the
-totals by municipality, by programme and national, in the same columns. Text is escaped as in
-the IPTT export (no cell runs as a formula)."""
+totals by municipality, by programme and national, in the same columns. Every text cell goes
+through `common.spreadsheets` (no cell runs as a formula)."""
 
 import csv
 import io
@@ -11,9 +11,7 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
-from common.text import exportable
-
-from .iptt import escape
+from common.spreadsheets import spreadsheet_cell
 
 COUNT_KEYS = ("expected", "on_time", "late", "missing", "rate")
 
@@ -41,7 +39,7 @@ def table(report: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     for programme in totals["by_programme"]:
         rows.append([programme["code"], "", _("Total of the programme"), _("All"), *counts(programme)])
     rows.append([_("All"), "", _("National total"), _("All"), *counts(totals["national"])])
-    return [escape(h) for h in header], [[escape(exportable(cell)) for cell in row] for row in rows]
+    return [spreadsheet_cell(h) for h in header], [[spreadsheet_cell(cell) for cell in row] for row in rows]
 
 
 def counts(entry: dict[str, Any]) -> list[Any]:

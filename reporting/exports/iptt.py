@@ -1,7 +1,7 @@
 """The IPTT as CSV and XLSX: one row per indicator, three columns per period, then LoP.
 
-Text cells beginning with `=`, `+`, `-`, `@` (or a tab/carriage return) would run as formulas
-in a spreadsheet; they are written with a leading apostrophe. Numbers are written as numbers.
+Text cells that a spreadsheet would run as formulas are escaped (`common.spreadsheets`); numbers
+are written as numbers.
 """
 
 import csv
@@ -13,16 +13,9 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
+from common.spreadsheets import spreadsheet_cell
+
 from ..reports import iptt_columns
-
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def escape(value: Any) -> Any:
-    """A text cell safe to open in a spreadsheet; numbers, dates and None pass unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 def table(report: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
@@ -45,8 +38,8 @@ def table(report: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
             period = by_period.get(key) or {}
             cells += [period.get("target"), period.get("actual"), period.get("percent_of_target")]
         cells += [row["lop_target"], row["lop_actual"], row["lop_percent_of_target"]]
-        rows.append([escape(cell) for cell in cells])
-    return [escape(h) for h in header], rows
+        rows.append([spreadsheet_cell(cell) for cell in cells])
+    return [spreadsheet_cell(h) for h in header], rows
 
 
 def _text(value: Any) -> str:

@@ -2,6 +2,7 @@
 
 import csv
 import io
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -107,6 +108,21 @@ def test_xlsx_escapes_formulas(world, client_for):
     assert values[:3] == ["'+1", '\'=HYPERLINK("http://evil")', "'@SUM(A1)"]
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
     assert values[4] == 5
+
+
+def test_a_negative_number_stays_a_number_and_minus_text_is_escaped(world, client_for):
+    indicator = world.indicators["p1"]
+    indicator.baseline_value = Decimal("-5")
+    indicator.unit_en = "-2+3"
+    indicator.save()
+    query = {"programme": world.programmes["p1"].pk}
+    client = client_for("ministry_viewer")
+    response = client.get("/api/v1/reports/iptt/", {**query, "format": "csv"})
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert (rows[1][2], rows[1][4]) == ("'-2+3", "-5")
+    response = client.get("/api/v1/reports/iptt/", {**query, "format": "xlsx"})
+    values = [cell.value for cell in load_workbook(io.BytesIO(response.content)).active[2]]
+    assert (values[2], values[4]) == ("'-2+3", -5)
 
 
 def test_arabic_names_with_accept_language(world, client_for):

@@ -41,3 +41,17 @@ def test_an_arabic_code_gives_an_encoded_file_name(world, client_for):
     project_services.programme_update(programme=world.programmes["p1"], code="تقارب-1")
     response = client_for("donor_a_viewer").get("/api/v1/exports/iati/", {"programme": world.programmes["p1"].pk})
     assert response["Content-Disposition"] == "attachment; filename*=utf-8''iati-%D8%AA%D9%82%D8%A7%D8%B1%D8%A8-1.xml"
+
+
+def test_iptt_xlsx_survives_a_stored_control_character(world, client_for):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    Indicator.objects.filter(pk=world.indicators["p1"].pk).update(name_en="Trained\x0b people\x07")
+    response = client_for("donor_a_viewer").get(
+        "/api/v1/reports/iptt/", {"programme": world.programmes["p1"].pk, "format": "xlsx"}
+    )
+    assert response.status_code == 200
+    cells = [cell.value for row in load_workbook(BytesIO(response.content)).active.iter_rows() for cell in row]
+    assert "Trained people" in cells

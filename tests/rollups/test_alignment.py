@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from indicators.models import Result
 from rollups import alignment, engine
-from rollups.models import AlignmentSnapshot
+from rollups.models import AlignmentSnapshot, NationalTargetProgress
 from rollups.queue import mark_alignment_stale
 from tests.factories import (
     AlignmentFactory,
@@ -134,4 +134,17 @@ def test_stored_snapshot_matches_the_computed_report_and_knows_when_it_is_stale(
     mark_alignment_stale()
     assert alignment.stored_global_report()["pending"] is True
     assert alignment.store_global_snapshot()[0] is True
+    assert AlignmentSnapshot.objects.get().pending is False
+
+
+def test_a_forced_snapshot_is_written_even_when_fresh(world):
+    """The reconcile and the commands rewrite the snapshot whatever its state, with what changed."""
+    assert alignment.store_global_snapshot()[0] is True
+    first = AlignmentSnapshot.objects.get().computed_at
+    spare = NationalTargetProgress.objects.get(national_target=world["spare"])
+    spare.delete()  # the stored copy lost a row; nothing marked it stale
+    assert alignment.store_global_snapshot()[0] is False
+    assert alignment.force_global_snapshot() >= 0
+    assert AlignmentSnapshot.objects.get().computed_at > first
+    assert NationalTargetProgress.objects.get(national_target=world["spare"]).is_gap
     assert AlignmentSnapshot.objects.get().pending is False

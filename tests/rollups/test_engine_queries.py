@@ -1,4 +1,5 @@
-"""Recomputing one indicator costs the same number of queries whatever its size (issue 3 §7)."""
+"""Recomputing one indicator costs the same number of queries whatever its size (the set-based
+engine of docs/design.md §2)."""
 
 import random
 from datetime import date

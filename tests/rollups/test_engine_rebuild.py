@@ -102,3 +102,29 @@ def test_the_full_reconcile_removes_rollups_whose_indicator_is_gone():
     assert reconciled.rows_corrected == 1
     assert not Rollup.objects.filter(indicator_id=missing_indicator).exists()
     assert stored(ids) == kept
+
+
+def test_a_period_row_that_shares_its_start_with_a_live_one_is_removed():
+    """After an indicator's frequency changes, a month and the quarter it opens share a start; the
+    month's rollups must go once no result is left in it, by the cell recompute and the reconcile."""
+    from datetime import date
+
+    from tests.factories import IndicatorFactory, MunicipalityFactory, ResultFactory
+
+    indicator = IndicatorFactory(frequency="monthly")
+    municipality = MunicipalityFactory()
+    result = ResultFactory(
+        indicator=indicator,
+        municipality=municipality,
+        period_start=date(2026, 1, 1),
+        period_end=date(2026, 1, 31),
+        value=4,
+        status="approved",
+    )
+    engine.recompute_indicators([indicator.pk])
+    Result.objects.filter(pk=result.pk).update(period_end=date(2026, 3, 31))
+    engine.recompute_indicators([indicator.pk])
+    ends = set(
+        Rollup.objects.filter(indicator=indicator, period_start=date(2026, 1, 1)).values_list("period_end", flat=True)
+    )
+    assert ends == {date(2026, 3, 31)}

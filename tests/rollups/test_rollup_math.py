@@ -3,6 +3,7 @@
 from datetime import date
 from decimal import Decimal as D
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -146,6 +147,24 @@ def test_status_thresholds_are_inclusive_on_track():
     assert status(115, 100) == "on_track"
     assert status("115.01", 100) == "above"
     assert status("84.995", 100) == "on_track"  # judged on the stored 85.00 %
+
+
+@pytest.mark.parametrize(
+    ("percent", "band"), [("84.99", "below"), ("85", "on_track"), ("115", "on_track"), ("115.01", "above")]
+)
+def test_a_percent_of_target_falls_in_one_band_with_both_edges_on_track(percent, band):
+    assert rm.percent_band(D(percent)) == band
+
+
+@pytest.mark.parametrize(
+    ("lop_percent", "status"),
+    [(None, "no_data"), ("84.99", "below"), ("85", "on_track"), ("115", "on_track"), ("115.01", "on_track")],
+)
+def test_aligned_progress_is_judged_on_the_same_band_but_never_above(lop_percent, status):
+    """π is capped at 100 (§5), so an indicator far above its target is on track here."""
+    pi = rm.indicator_progress(None if lop_percent is None else D(lop_percent))
+    assert rm.aligned_progress_status(pi) == status
+    assert rm.aligned_progress_status(rm.weighted_progress([(D(2), pi), (D(1), pi)])) == status
 
 
 def test_status_no_data_and_no_target():

@@ -7,22 +7,15 @@ from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
+from indicators.models import Result
 from partners.models import Membership, Organisation
 from projects.access import access_for
+from rollups.models import Rollup
 
 register = template.Library()
 
-STATUS_LABELS = {
-    "no_data": _("No data"),
-    "no_target": _("No target"),
-    "below": _("Below target"),
-    "on_track": _("On track"),
-    "above": _("Above target"),
-    "draft": _("Draft"),
-    "submitted": _("Submitted"),
-    "approved": _("Approved"),
-    "returned": _("Returned"),
-}
+# A badge shows a rollup's progress status or a result's workflow status, labelled by their models.
+STATUS_LABELS = {**dict(Rollup.Status.choices), **dict(Result.Status.choices)}
 
 
 @register.simple_tag(takes_context=True)
@@ -106,12 +99,13 @@ def get_item(mapping, key):
 
 @register.inclusion_tag("web/includes/progress.html")
 def progress(value, status="", label=""):
-    return {"value": None if value == "" else value, "status": status or "no_data", "label": label}
+    return {"value": None if value == "" else value, "status": status or Rollup.Status.NO_DATA, "label": label}
 
 
 @register.inclusion_tag("web/includes/status.html")
 def status_badge(status):
-    return {"status": status}
+    """A status as a coloured, labelled badge; no status (no rollup row yet) is "No data"."""
+    return {"status": status or Rollup.Status.NO_DATA}
 
 
 @register.inclusion_tag("web/includes/freshness.html")
