@@ -344,6 +344,9 @@ class Result(CheckedInputModel):
         blank=True,
     )
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    # Kept through returns and resubmissions: whether a period was reported on time depends on
+    # when it was first sent for approval (docs/reporting-cycle.md).
+    first_submitted_at = models.DateTimeField(_("first submitted at"), null=True, blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

@@ -27,7 +27,12 @@ from common.errors import ServiceError
 from common.models import date_range_message
 from common.services import apply_changes, refuse_moves, validated_save
 from common.text import text_error
-from indicators.signals import alignment_inputs_changed, indicators_changed, result_cells_changed
+from indicators.signals import (
+    alignment_inputs_changed,
+    indicators_changed,
+    result_cells_changed,
+    result_status_changed,
+)
 from partners.models import Organisation
 from projects.models import Programme
 from projects.selectors import participating_municipality_ids
@@ -471,7 +476,7 @@ def _status_stamps(status: str, user: AbstractBaseUser | None) -> dict[str, Any]
     now = timezone.now()
     stamps: dict[str, Any] = {"status": status}
     if status in (Result.Status.SUBMITTED, Result.Status.APPROVED):
-        stamps.update(submitted_by=user, submitted_at=now)
+        stamps.update(submitted_by=user, submitted_at=now, first_submitted_at=now)
     if status == Result.Status.APPROVED:
         stamps.update(reviewed_by=user, reviewed_at=now)
     return stamps
@@ -517,6 +522,7 @@ UPDATED_RESULT_FIELDS = [
     "status",
     "submitted_by",
     "submitted_at",
+    "first_submitted_at",
     "version",
     "updated_at",
 ]
@@ -580,6 +586,7 @@ class _Writes:
     creates: list[tuple[int, Result]] = field(default_factory=list)
     updates: list[Result] = field(default_factory=list)
     deletes: list[Result] = field(default_factory=list)
+    moved: list[tuple[Result, str]] = field(default_factory=list)  # (result, status before) for the workflow
 
     def refuse(self, index: int, field_name: str, message: Any, problem: RowProblem = RowProblem.INVALID) -> None:
         self.errors.append(RowError(index, field_name, message, problem))
@@ -600,6 +607,8 @@ class _Writes:
         result = Result(**clean, created_by=self.user, **_status_stamps(self.status, self.user))
         self.creates.append((index, result))
         self.outcomes[index] = RowOutcome(Written.CREATED, result, submitted=self.status == Result.Status.SUBMITTED)
+        if self.status != Result.Status.DRAFT:
+            self.moved.append((result, ""))
 
     def change(self, index: int, row: ResultRow, clean: dict[str, Any], stored: Result) -> None:
         """A valid row whose cell holds a result."""
@@ -621,7 +630,9 @@ class _Writes:
             for name in differing:
                 setattr(stored, name, clean[name])
             if submitting:
+                self.moved.append((stored, stored.status))
                 stored.status, stored.submitted_by, stored.submitted_at = Result.Status.SUBMITTED, self.user, self.now
+                stored.first_submitted_at = stored.first_submitted_at or self.now
             stored.version += 1
             stored.updated_at = self.now
             stored._history_user = self.user
@@ -655,6 +666,8 @@ class _Writes:
                 raise BulkValidationError([RowError(self.creates[0][0], "non_field_errors", message)]) from error
         if self.status == Result.Status.APPROVED and self.creates:  # drafts and submissions move no number
             result_cells_changed.send(sender=Result, cells=[_counted_cell(result) for _index, result in self.creates])
+        for result, previous_status in self.moved:
+            result_status_changed.send(sender=Result, result=result, previous_status=previous_status, user=self.user)
 
 
 def _write_results(
@@ -866,10 +879,12 @@ def _transition(
             }
         )
     was_counted = result.status == Result.Status.APPROVED
+    previous_status = result.status
     now = timezone.now()
     result.status = to_status
     if action == "submit":
         result.submitted_by, result.submitted_at = user, now
+        result.first_submitted_at = result.first_submitted_at or now
     elif action in ("approve", "return", "reopen"):
         result.reviewed_by, result.reviewed_at = user, now
     if comment:
@@ -879,6 +894,9 @@ def _transition(
     result.save()
     if was_counted or to_status == Result.Status.APPROVED:
         result_cells_changed.send(sender=Result, cells=[_counted_cell(result)])
+    result_status_changed.send(
+        sender=Result, result=result, previous_status=previous_status, user=user, comment=comment
+    )
     return result
 
 

@@ -19,3 +19,8 @@ indicators_changed = Signal()
 # What lines indicators up against national targets and funder goals moved: an alignment, a
 # goal's place in its tree, an indicator or target deleted.
 alignment_inputs_changed = Signal()
+
+# A result moved through the approval workflow (submitted, approved, returned, reopened,
+# withdrawn). `result`: the result as saved; `previous_status`: its status before; `user`: who
+# did it; `comment`: the return comment, or "". Sent once per result, after the change is saved.
+result_status_changed = Signal()

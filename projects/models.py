@@ -53,6 +53,12 @@ class Programme(CheckedInputModel):
         validators=[MinValueValidator(1), MaxValueValidator(12)],
         help_text=_("1 for January; 10 for a US fiscal year starting in October."),
     )
+    reporting_due_days = models.PositiveSmallIntegerField(
+        _("reporting due (days)"),
+        default=30,
+        validators=[MaxValueValidator(366)],
+        help_text=_("Results of a period are due this many days after it ends."),
+    )
 
     class Meta:
         verbose_name = _("programme")
@@ -73,6 +79,11 @@ class Programme(CheckedInputModel):
                 condition=Q(budget__isnull=True) | Q(budget__gte=0),
                 name="programme_budget_non_negative",
                 violation_error_message=_("The budget cannot be negative."),
+            ),
+            models.CheckConstraint(
+                condition=Q(reporting_due_days__lte=366),
+                name="programme_reporting_due_days_valid",
+                violation_error_message=_("Results can be due at most 366 days after a period ends."),
             ),
         ]
 

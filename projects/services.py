@@ -35,6 +35,7 @@ PROGRAMME_FIELDS = (
     "status",
     "iati_identifier",
     "fiscal_year_start_month",
+    "reporting_due_days",
 )
 TWINNING_FIELDS = ("name_en", "name_ar", "signed_on", "status")
 THEME_FIELDS = ("code", "name_en", "name_ar", "description_en", "description_ar", "dac_sector")
@@ -97,6 +98,7 @@ def programme_create(
     status: str = Programme.Status.PLANNED,
     iati_identifier: str = "",
     fiscal_year_start_month: int = 1,
+    reporting_due_days: int = 30,
 ) -> Programme:
     donors = _require_kind(donors, Organisation.Kind.DONOR, "donors")
     if implementer is not None:
@@ -119,6 +121,7 @@ def programme_create(
             status=status,
             iati_identifier=iati_identifier,
             fiscal_year_start_month=fiscal_year_start_month,
+            reporting_due_days=reporting_due_days,
         )
     )
     programme.donors.set(donors)

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from indicators.api import views as indicators
+from notifications.api import views as notifications
 from projects.api import partners
 from projects.api import views as projects
 from reporting.api import views as reporting
@@ -25,6 +26,7 @@ router.register("alignments", indicators.AlignmentViewSet, basename="alignment")
 router.register("targets", indicators.TargetViewSet, basename="target")
 router.register("results", indicators.ResultViewSet, basename="result")
 router.register("rollups", rollups.RollupViewSet, basename="rollup")
+router.register("notifications", notifications.NotificationViewSet, basename="notification")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -36,6 +38,7 @@ urlpatterns = [
     ),
     path("reports/iptt/", reporting.IPTTView.as_view(), name="report-iptt"),
     path("reports/alignment/", reporting.AlignmentReportView.as_view(), name="report-alignment"),
+    path("reports/completeness/", reporting.CompletenessView.as_view(), name="report-completeness"),
     path("exports/iati/", reporting.IATIExportView.as_view(), name="export-iati"),
     path("", include(router.urls)),
 ]

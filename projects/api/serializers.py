@@ -31,6 +31,7 @@ class ProgrammeSerializer(APIModelSerializer):
             "status",
             "iati_identifier",
             "fiscal_year_start_month",
+            "reporting_due_days",
         ]
         extra_kwargs = {"name_en": {"required": True, "allow_blank": False}}
 

@@ -1,9 +1,11 @@
-"""The report endpoints: reports/iptt/, reports/alignment/, exports/iati/. Each answers in a
-fixed number of queries and only over what the user sees."""
+"""The report endpoints: reports/iptt/, reports/alignment/, reports/completeness/, exports/iati/.
+Each answers in a fixed number of queries and only over what the user sees."""
 
+import datetime
 import json
 
 from django.http import Http404, HttpResponse
+from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -17,7 +19,8 @@ from rest_framework.views import APIView
 from common.api.views import JSONErrorsMixin
 from projects.access import access_for
 from projects.models import Programme
-from reporting import reports
+from reporting import completeness, reports
+from reporting.exports import completeness as completeness_export
 from reporting.exports import iati, iptt
 
 # Reports ------------------------------------------------------------------------------------
@@ -242,4 +245,123 @@ class IATIExportView(JSONErrorsMixin, APIView):
         body = iati.iati_activity_xml(programme=programme, access=access_for(request.user))
         response = HttpResponse(body, content_type="application/xml; charset=utf-8")
         response["Content-Disposition"] = content_disposition_header(True, f"iati-{programme.code}.xml")
+        return response
+
+
+# Completeness -------------------------------------------------------------------------------
+
+AS_OF_PARAM = OpenApiParameter(
+    "as_of", OpenApiTypes.DATE, required=False, description=_("Count the periods due by this day (default: today).")
+)
+COMPLETENESS_COUNTS = {
+    "expected": serializers.IntegerField(),
+    "on_time": serializers.IntegerField(),
+    "late": serializers.IntegerField(),
+    "missing": serializers.IntegerField(),
+    "rate": serializers.CharField(allow_null=True),
+}
+COMPLETENESS_SCHEMA = inline_serializer(
+    "CompletenessReport",
+    {
+        "programme": serializers.IntegerField(allow_null=True),
+        "as_of": serializers.DateField(),
+        "rows": inline_serializer(
+            "CompletenessRow",
+            {
+                "programme": serializers.IntegerField(),
+                "programme_code": serializers.CharField(),
+                "indicator": serializers.IntegerField(),
+                "indicator_code": serializers.CharField(),
+                "indicator_name": serializers.CharField(),
+                "municipality": serializers.IntegerField(),
+                "municipality_name": serializers.CharField(),
+                **COMPLETENESS_COUNTS,
+            },
+            many=True,
+        ),
+        "totals": inline_serializer(
+            "CompletenessTotals",
+            {
+                "by_municipality": inline_serializer(
+                    "CompletenessMunicipalityTotal",
+                    {
+                        "municipality": serializers.IntegerField(),
+                        "name": serializers.CharField(),
+                        **COMPLETENESS_COUNTS,
+                    },
+                    many=True,
+                ),
+                "by_programme": inline_serializer(
+                    "CompletenessProgrammeTotal",
+                    {
+                        "programme": serializers.IntegerField(),
+                        "code": serializers.CharField(),
+                        "name": serializers.CharField(),
+                        **COMPLETENESS_COUNTS,
+                    },
+                    many=True,
+                ),
+                "national": inline_serializer("CompletenessNationalTotal", COMPLETENESS_COUNTS),
+            },
+        ),
+        "computed_at": serializers.DateTimeField(),
+    },
+)
+
+
+def as_of_param(request) -> datetime.date:
+    raw = request.query_params.get("as_of", "")
+    if raw == "":
+        return timezone.localdate()
+    try:
+        day = datetime.date.fromisoformat(raw)
+    except ValueError as error:
+        raise ValidationError({"as_of": [_("Give a date as YYYY-MM-DD.")]}) from error
+    return day
+
+
+class CompletenessView(JSONErrorsMixin, APIView):
+    """Which results were reported on time, late or not at all (docs/design.md §6,
+    docs/reporting-cycle.md), over the programmes the user sees (optionally one), for the periods
+    due by `as_of`. `?format=csv` or `?format=xlsx` downloads it."""
+
+    permission_classes = [IsAuthenticated]
+    renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer, XLSXRenderer]
+
+    def perform_content_negotiation(self, request, force=False):
+        # An unknown ?format= is a 400 naming the parameter, not content negotiation's bare 404.
+        if not force and request.query_params.get("format", "json") not in ("json", "csv", "xlsx", "api"):
+            raise ValidationError({"format": [_("Choose json, csv or xlsx.")]})
+        return super().perform_content_negotiation(request, force=force)
+
+    @extend_schema(
+        parameters=[OPTIONAL_PROGRAMME_PARAM, AS_OF_PARAM, FORMAT_PARAM],
+        responses={
+            (200, "application/json"): COMPLETENESS_SCHEMA,
+            (200, "text/csv"): OpenApiTypes.BINARY,
+            (200, XLSXRenderer.media_type): OpenApiTypes.BINARY,
+        },
+    )
+    def get(self, request):
+        programme_id = visible_programme_id(request, required=False)
+        as_of = as_of_param(request)
+        access = access_for(request.user)
+        output = request.query_params.get("format", "json")
+        if output in ("json", "api"):
+            key = completeness.cache_key("completeness-json", access, as_of, programme_id)
+            return json_response(
+                reports.cached(
+                    key,
+                    lambda: json_bytes(
+                        completeness.completeness(access=access, as_of=as_of, programme_id=programme_id)
+                    ),
+                )
+            )
+        report = completeness.cached_completeness(access=access, as_of=as_of, programme_id=programme_id)
+        if output == "csv":
+            response = HttpResponse(completeness_export.to_csv(report), content_type="text/csv; charset=utf-8")
+        else:
+            response = HttpResponse(completeness_export.to_xlsx(report), content_type=XLSXRenderer.media_type)
+        name = f"completeness-{programme_id or 'all'}-{as_of.isoformat()}.{output}"
+        response["Content-Disposition"] = content_disposition_header(True, name)
         return response

@@ -33,6 +33,7 @@ def nav_items(context):
     items.append((reverse("programme_list"), _("Programmes")))
     items.append((reverse("municipality_list"), _("Municipalities")))
     items.append((reverse("activity_list"), _("Activities")))
+    items.append((reverse("completeness"), _("Reporting completeness")))
     can_enter = (
         access.is_superuser
         or access.organisation_ids(Organisation.Kind.MUNICIPALITY, Membership.Role.EDITOR)
