@@ -12,7 +12,8 @@ from common.text import outline_code_validator
 from partners.models import Organisation
 from projects.models import Programme, Workstream
 
-VALUE_DIGITS = {"max_digits": 20, "decimal_places": 4}
+# What a stored value may hold (docs/design.md §4): 12 digits before the decimal point, 6 after.
+VALUE_DIGITS = {"max_digits": 18, "decimal_places": 6}
 
 
 class DisaggregationCategory(CheckedInputModel):

@@ -49,7 +49,7 @@ MAX_BULK_RESULTS = 10_000
 EVIDENCE_URL_VALIDATOR = URLValidator(schemes=["http", "https"])
 EVIDENCE_URL_LENGTH_VALIDATOR = MaxLengthValidator(Result._meta.get_field("evidence_url").max_length)
 VALUE_DIGITS_VALIDATOR = DecimalValidator(VALUE_DIGITS["max_digits"], VALUE_DIGITS["decimal_places"])
-VALUE_QUANTUM = Decimal("0.0001")
+VALUE_QUANTUM = Decimal(1).scaleb(-VALUE_DIGITS["decimal_places"])
 SDG_TARGET_PATTERN = re.compile(r"^(1[0-7]|[1-9])\.([1-9][0-9]?|[a-z])$")
 
 INDICATOR_FIELDS = (

@@ -1,0 +1,72 @@
+"""What a result may hold (docs/design.md §4), checked in the services every write path shares."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from indicators import services
+from indicators.models import Indicator, Result
+from indicators.services import BulkValidationError, ResultRow
+from tests.factories import DonorFactory, IndicatorFactory, MunicipalityFactory, ProgrammeFactory, TwinningFactory
+
+pytestmark = pytest.mark.django_db
+
+Q1 = (datetime.date(2025, 1, 1), datetime.date(2025, 3, 31))
+
+
+@pytest.fixture
+def setting():
+    programme = ProgrammeFactory(donors=[DonorFactory()])
+    municipality = MunicipalityFactory()
+    TwinningFactory(programme=programme, municipalities=[municipality, MunicipalityFactory()])
+    return programme, municipality
+
+
+def row(indicator: Indicator, municipality, **numbers) -> ResultRow:
+    return ResultRow(indicator.pk, municipality.pk, *Q1, **numbers)
+
+
+def refusals(indicator, municipality, **numbers) -> dict[str, str]:
+    with pytest.raises(BulkValidationError) as caught:
+        services.results_upsert(rows=[row(indicator, municipality, **numbers)], user=None)
+    return {error.field: str(error.message) for error in caught.value.errors}
+
+
+# Digits --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("measure", "numbers", "field", "message"),
+    [
+        ("number", {"value": Decimal("9999999999999")}, "value", "12 digits before the decimal point"),
+        ("number", {"value": Decimal("99999999999999999999")}, "value", "digits"),
+        ("number", {"value": Decimal("1.1234567")}, "value", "6 decimal places"),
+        ("percentage", {"numerator": Decimal(1), "denominator": Decimal("1000000000000")}, "denominator", "12 digits"),
+        ("percentage", {"numerator": Decimal("0.0000001"), "denominator": Decimal(1)}, "numerator", "6 decimal"),
+    ],
+)
+def test_a_number_the_column_cannot_hold_is_a_field_error(setting, measure, numbers, field, message):
+    programme, municipality = setting
+    indicator = IndicatorFactory(programme=programme, measure=measure)
+    found = refusals(indicator, municipality, **numbers)
+    assert message in found[field]
+    assert not Result.objects.exists()
+
+
+def test_twelve_digits_and_six_places_are_stored_exactly(setting):
+    programme, municipality = setting
+    indicator = IndicatorFactory(programme=programme)
+    value = Decimal("999999999999.123456")
+    (result,) = services.results_upsert(rows=[row(indicator, municipality, value=value)], user=None).results
+    result.refresh_from_db()
+    assert result.value == value
+
+
+def test_a_target_the_column_cannot_hold_is_a_field_error(setting):
+    programme, _municipality = setting
+    indicator = IndicatorFactory(programme=programme)
+    with pytest.raises(ValidationError) as caught:
+        services.target_set(indicator=indicator, period_start=Q1[0], period_end=Q1[1], value=Decimal("1e13"))
+    assert "12 digits" in " ".join(caught.value.message_dict["value"])

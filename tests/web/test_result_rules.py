@@ -1,0 +1,41 @@
+"""What a result may hold and who may review it, on the pages: the result grid, the offline
+spreadsheet and the approval queue (docs/design.md §4, §7)."""
+
+import pytest
+
+from indicators.models import Result
+
+from .test_result_entry import cells, post_grid
+from .test_spreadsheet import column, download, rows, upload
+
+pytestmark = pytest.mark.django_db
+
+
+def test_grid_refuses_a_value_it_cannot_store_and_shows_what_was_typed(world, client_for):
+    draft = world.results["x_draft"]
+    response = post_grid(
+        client_for("municipality_x_editor"),
+        world,
+        {"total-value": "99999999999999999999", "total-version": str(draft.version), "sex.female-value": "5"},
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'value="99999999999999999999"' in html and "digits" in html
+    assert set(cells(world)) == {("", "")} and cells(world)[("", "")].value == draft.value
+    response = post_grid(
+        client_for("municipality_x_editor"), world, {"total-value": "9999999999999", "total-version": "1"}
+    )
+    assert response.status_code == 400 and "12 digits before the decimal point" in response.content.decode()
+
+
+def test_spreadsheet_refuses_a_value_it_cannot_store_by_row_and_column(world, client_for):
+    client = client_for("municipality_x_editor")
+    workbook = download(client, world)
+    sheet = workbook.worksheets[0]
+    for number, values in rows(sheet):
+        if values["option"] == "female":
+            sheet.cell(number, column("value"), "9999999999999")
+    response = upload(client, workbook)
+    assert response.status_code == 400
+    assert "12 digits before the decimal point" in response.content.decode()
+    assert not Result.objects.filter(disaggregation_option="female").exists()
