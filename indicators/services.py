@@ -69,6 +69,9 @@ INDICATOR_FIELDS = (
     "baseline_value",
     "baseline_date",
     "lop_target",
+    "value_min",
+    "value_max",
+    "whole_numbers",
     "data_source_en",
     "data_source_ar",
     "collection_method_en",
@@ -379,19 +382,68 @@ class ResultValidator:
                 errors.append(("denominator", str(_("The denominator must be greater than 0."))))
             if errors:
                 return None, errors
+            errors = [
+                (name, message)
+                for name in ("numerator", "denominator")
+                if (message := whole_number_error(indicator, getattr(row, name)))
+            ]
             value = (Decimal(100) * row.numerator / row.denominator).quantize(VALUE_QUANTUM, ROUND_HALF_UP)
-            return value, []
+            # The percentage is what the bounds speak of; the numerator is the part to correct.
+            message = bounds_error(indicator, value, percentage=True)
+            if message:
+                errors.append(("numerator", message))
+            return value, errors
         errors = cls._check_digits(row, ("value",))
         if row.value is None:
             errors.append(("value", str(_("Enter a value."))))
-        elif indicator.measure == Indicator.Measure.NUMBER and row.value < 0:
-            errors.append(("value", str(_("A count cannot be negative."))))
+        elif not errors:
+            message = bounds_error(indicator, row.value) or whole_number_error(indicator, row.value)
+            if message:
+                errors.append(("value", message))
         if row.numerator is not None or row.denominator is not None:
             field_name = "numerator" if row.numerator is not None else "denominator"
             errors.append(
                 (field_name, str(_("Only percentage indicators take a numerator and a denominator; enter a value.")))
             )
         return row.value, errors
+
+
+def _number_text(number: Decimal) -> str:
+    return format(number.normalize(), "f")
+
+
+def bounds_error(indicator: Indicator, value: Decimal, *, percentage: bool = False) -> str | None:
+    """Why `value` is not plausible for the indicator, naming the allowed range, or None."""
+    low, high = indicator.value_bounds()
+    if (low is None or value >= low) and (high is None or value <= high):
+        return None
+    if percentage:
+        if low is not None and high is not None:
+            message = _("These give %(value)s %%; the percentage must lie between %(low)s and %(high)s %%.")
+        elif low is not None:
+            message = _("These give %(value)s %%; the percentage must be at least %(low)s %%.")
+        else:
+            message = _("These give %(value)s %%; the percentage must be at most %(high)s %%.")
+    elif low is not None and high is not None:
+        message = _("Enter a value between %(low)s and %(high)s.")
+    elif low is not None:
+        message = _("Enter a value of at least %(low)s.")
+    else:
+        message = _("Enter a value of at most %(high)s.")
+    return str(
+        message
+        % {
+            "value": _number_text(value),
+            "low": _number_text(low) if low is not None else "",
+            "high": _number_text(high) if high is not None else "",
+        }
+    )
+
+
+def whole_number_error(indicator: Indicator, number: Decimal | None) -> str | None:
+    if indicator.whole_numbers and number is not None and number != number.to_integral_value():
+        return str(_("Enter a whole number: this indicator counts whole units."))
+    return None
 
 
 def _raise_row_errors(errors: list[tuple[str, str]]) -> None:

@@ -100,6 +100,9 @@ class IndicatorSerializer(APIModelSerializer):
             "baseline_date",
             "lop_target",
             "disaggregations",
+            "value_min",
+            "value_max",
+            "whole_numbers",
             *translated("data_source", "collection_method", "responsible", "known_limitations"),
         ]
         extra_kwargs = {"name_en": {"required": True, "allow_blank": False}}

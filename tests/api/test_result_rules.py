@@ -36,3 +36,17 @@ def test_a_value_with_more_than_twelve_digits_is_a_400_naming_the_field(world, c
 def test_decimals_show_six_places(world, client_for):
     response = client_for("implementer_editor").post("/api/v1/results/", row(world), format="json")
     assert response.status_code == 201 and response.json()["value"] == "12.500000"
+
+
+def test_indicators_carry_their_plausible_range_and_results_outside_it_are_400(world, client_for):
+    editor = client_for("implementer_editor")
+    url = f"/api/v1/indicators/{world.indicators['p1'].pk}/"
+    response = editor.patch(url, {"value_min": "1", "value_max": "5", "whole_numbers": True}, format="json")
+    assert response.status_code == 200, response.content
+    body = editor.get(url).json()
+    assert (body["value_min"], body["value_max"], body["whole_numbers"]) == ("1.000000", "5.000000", True)
+    response = editor.post("/api/v1/results/", row(world, value="7"), format="json")
+    assert response.status_code == 400 and response.json()["value"] == ["Enter a value between 1 and 5."]
+    response = editor.post("/api/v1/results/", [row(world, value="2.5")], format="json")
+    assert response.status_code == 400 and response.json()[0]["field"] == "value"
+    assert "whole number" in response.json()[0]["message"]

@@ -70,3 +70,68 @@ def test_a_target_the_column_cannot_hold_is_a_field_error(setting):
     with pytest.raises(ValidationError) as caught:
         services.target_set(indicator=indicator, period_start=Q1[0], period_end=Q1[1], value=Decimal("1e13"))
     assert "12 digits" in " ".join(caught.value.message_dict["value"])
+
+
+# Plausible values ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("indicator_fields", "numbers", "field", "message"),
+    [
+        (
+            {"measure": "score", "value_min": Decimal(1), "value_max": Decimal(5)},
+            {"value": Decimal(7)},
+            "value",
+            "Enter a value between 1 and 5.",
+        ),
+        (
+            {"measure": "percentage"},
+            {"numerator": Decimal(300), "denominator": Decimal(100)},
+            "numerator",
+            "These give 300 %; the percentage must lie between 0 and 100 %.",
+        ),
+        ({"measure": "number"}, {"value": Decimal(-1)}, "value", "Enter a value of at least 0."),
+        ({"measure": "number", "whole_numbers": True}, {"value": Decimal("2.5")}, "value", "Enter a whole number"),
+        ({"measure": "number", "value_max": Decimal(10)}, {"value": Decimal(11)}, "value", "between 0 and 10."),
+        (
+            {"measure": "percentage", "whole_numbers": True},
+            {"numerator": Decimal("1.5"), "denominator": Decimal(4)},
+            "numerator",
+            "Enter a whole number",
+        ),
+    ],
+)
+def test_a_value_outside_the_plausible_range_names_the_field_and_the_range(
+    setting, indicator_fields, numbers, field, message
+):
+    programme, municipality = setting
+    indicator = IndicatorFactory(programme=programme, **indicator_fields)
+    assert message in refusals(indicator, municipality, **numbers)[field]
+
+
+def test_scores_have_no_default_bounds_and_set_bounds_are_inclusive(setting):
+    programme, municipality = setting
+    score = IndicatorFactory(programme=programme, measure="score")
+    scale = IndicatorFactory(programme=programme, measure="score", value_min=Decimal(1), value_max=Decimal(5))
+    rows = [row(score, municipality, value=Decimal(-3)), row(scale, municipality, value=Decimal(5))]
+    assert len(services.results_upsert(rows=rows, user=None).results) == 2
+
+
+def test_a_single_update_is_held_to_the_same_bounds(setting):
+    programme, municipality = setting
+    indicator = IndicatorFactory(programme=programme, whole_numbers=True)
+    result = services.result_create(
+        indicator=indicator, municipality=municipality, period_start=Q1[0], period_end=Q1[1], value=Decimal(2)
+    )
+    with pytest.raises(ValidationError) as caught:
+        services.result_update(result=result, user=None, value=Decimal("2.5"))
+    assert "whole number" in caught.value.message_dict["value"][0]
+
+
+def test_an_indicators_bounds_are_ordered(setting):
+    programme, _municipality = setting
+    with pytest.raises(ValidationError) as caught:
+        services.indicator_create(
+            programme=programme, code="S-1", name_en="Score", value_min=Decimal(5), value_max=Decimal(1)
+        )
+    assert "value_min" in caught.value.message_dict or "value_max" in caught.value.message_dict

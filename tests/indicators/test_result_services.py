@@ -106,7 +106,7 @@ def test_counts_take_a_value_not_parts(setting):
     assert "Only percentage indicators" in messages(raised.value, "numerator")
     with pytest.raises(ValidationError) as raised:
         create(setting, value=Decimal(-1))
-    assert "cannot be negative" in messages(raised.value, "value")
+    assert "Enter a value of at least 0." in messages(raised.value, "value")
 
 
 def test_workflow_submit_approve_lock_reopen(setting):

@@ -8,13 +8,14 @@ from django.db.migrations.executor import MigrationExecutor
 from tests.factories import IndicatorFactory
 
 BEFORE = [("indicators", "0010_code_characters")]
-AFTER = [("indicators", "0011_value_digits_12_6")]
+NARROWING = [("indicators", "0011_value_digits_12_6")]
 
 
-def migrate(targets):
+def migrate(targets=None):
+    """To the given migrations, or (None) to the latest of every app."""
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
-    executor.migrate(targets)
+    executor.migrate(targets or executor.loader.graph.leaf_nodes())
 
 
 @pytest.mark.django_db(transaction=True)
@@ -25,12 +26,12 @@ def test_a_stored_value_with_more_than_twelve_digits_stops_the_migration():
         with connection.cursor() as cursor:
             cursor.execute("UPDATE indicators_indicator SET lop_target = 1234567890123.5 WHERE id = %s", [indicator.pk])
         with pytest.raises(RuntimeError, match=rf"Indicator\.lop_target \(ids {indicator.pk}\)"):
-            migrate(AFTER)
+            migrate(NARROWING)
         with connection.cursor() as cursor:
             cursor.execute("SELECT lop_target FROM indicators_indicator WHERE id = %s", [indicator.pk])
             assert str(cursor.fetchone()[0]) == "1234567890123.5000"
             cursor.execute("UPDATE indicators_indicator SET lop_target = 123.5 WHERE id = %s", [indicator.pk])
     finally:
-        migrate(AFTER)
+        migrate()
     indicator.refresh_from_db()
     assert str(indicator.lop_target) == "123.500000"

@@ -2,6 +2,7 @@
 spreadsheet and the approval queue (docs/design.md §4, §7)."""
 
 import pytest
+from django.urls import reverse
 
 from indicators.models import Result
 
@@ -39,3 +40,15 @@ def test_spreadsheet_refuses_a_value_it_cannot_store_by_row_and_column(world, cl
     assert response.status_code == 400
     assert "12 digits before the decimal point" in response.content.decode()
     assert not Result.objects.filter(disaggregation_option="female").exists()
+
+
+def test_an_option_larger_than_the_total_is_warned_about_in_the_grid_and_the_queue(world, client_for):
+    draft = world.results["x_draft"]
+    client = client_for("municipality_x_editor")
+    data = {"total-value": "10", "total-version": str(draft.version), "sex.female-value": "12"}
+    response = post_grid(client, world, data, action="submit")
+    assert response.status_code == 302
+    page = client.get(response.url).content.decode()
+    assert "Sex: Female is 12, more than the total 10 (value)." in page
+    queue = client_for("ministry_approver").get(reverse("approval_queue")).content.decode()
+    assert "Sex: Female is 12, more than the total 10." in queue
