@@ -115,6 +115,16 @@ class ResultLocked(ValidationError, ServiceError):
         return {"detail": " ".join(str(message) for message in self.messages)}
 
 
+class ResultRefused(ValidationError, ServiceError):
+    """The user may not do this to the result (docs/design.md §6, §7): 403 in the API, a message
+    on the pages and in the admin."""
+
+    http_status = 403
+
+    def as_data(self) -> dict[str, Any]:
+        return {"detail": " ".join(str(message) for message in self.messages)}
+
+
 class RowProblem(StrEnum):
     """What kind of refusal a row error is, for callers that explain it in their own words (a
     spreadsheet says to download a fresh copy); REST clients see only row, field and message."""
@@ -514,9 +524,31 @@ def result_change_refusal(result: Result) -> ResultLocked | None:
     return None
 
 
+def approved_creation_refusal(user: AbstractBaseUser | None) -> ResultRefused | None:
+    """Why the user may not create results already approved, or None. Approved results skip
+    review, so only superusers create them, importing data verified elsewhere (docs/design.md §6);
+    a write without a user (the demo seed) is the system's own."""
+    if user is None or user.is_superuser:
+        return None
+    return ResultRefused(
+        _("Only superusers create results already approved (data verified elsewhere); submit them for approval.")
+    )
+
+
+def not_started_error(period_start: datetime.date) -> str | None:
+    """Why a result of this period may not be submitted yet, or None: nothing can be reported for
+    a period that has not started (docs/design.md §4). Today is the programme's, in TIME_ZONE."""
+    if period_start <= timezone.localdate():
+        return None
+    return str(
+        _("This period starts on %(date)s: save the result as a draft and submit it once the period has started.")
+        % {"date": period_start.isoformat()}
+    )
+
+
 CREATABLE_STATUSES = (Result.Status.DRAFT, Result.Status.SUBMITTED, Result.Status.APPROVED)
 SUBMITTABLE_STATUSES = (Result.Status.DRAFT, Result.Status.RETURNED)
-NEW_STATUS_MESSAGE = _("New results are drafts, submitted or (for approvers) approved.")
+NEW_STATUS_MESSAGE = _("New results are drafts, submitted or (for superusers) approved.")
 
 
 def _status_stamps(status: str, user: AbstractBaseUser | None) -> dict[str, Any]:
@@ -729,6 +761,8 @@ def _write_results(
             ]
         )
     batch_status, status_errors = _row_statuses(rows, status)
+    if batch_status == Result.Status.APPROVED and (refusal := approved_creation_refusal(user)) is not None:
+        raise refusal
     writes = _Writes(user=user, status=batch_status, outcomes=[None] * len(rows), errors=status_errors)
     validator = ResultValidator({r.indicator_id for r in rows}, {r.municipality_id for r in rows})
     stored_by_cell = _stored_results({_row_cell(row) for row in rows})
@@ -742,6 +776,9 @@ def _write_results(
         for field_name, message in row_errors:
             writes.refuse(index, field_name, message)
         if clean is None:
+            continue
+        if batch_status != Result.Status.DRAFT and (message := not_started_error(clean["period_start"])):
+            writes.refuse(index, "period_start", message)
             continue
         cell = _cell(clean)
         if cell in seen:
@@ -917,6 +954,8 @@ def _transition(
                 % {"status": result.get_status_display().lower(), "action": ACTION_PAST[action]}
             }
         )
+    if action == "submit" and (message := not_started_error(result.period_start)):
+        raise ValidationError({"period_start": message})
     was_counted = result.status == Result.Status.APPROVED
     now = timezone.now()
     result.status = to_status

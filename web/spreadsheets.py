@@ -59,7 +59,13 @@ COLUMNS = [
     ("comment", _("Comment"), False, True),
 ]
 KEYS = [c[0] for c in COLUMNS]
-FIELD_COLUMN = {"value": "value", "numerator": "numerator", "denominator": "denominator", "comment": "comment"}
+FIELD_COLUMN = {
+    "value": "value",
+    "numerator": "numerator",
+    "denominator": "denominator",
+    "comment": "comment",
+    "period_start": "period",
+}
 CONFLICT_MESSAGE = _(
     "This result was changed after this file was downloaded, and the file gives another value. "
     "Download a fresh copy and enter your change there."

@@ -134,8 +134,9 @@ class TargetSerializer(APIModelSerializer):
 
 
 class ResultSerializer(APIModelSerializer):
-    """A result. On create, `status` may be `draft` (default), `submitted` or — for approvers of the
-    scope and superusers — `approved`; afterwards status moves only through the transitions.
+    """A result. On create, `status` may be `draft` (default), `submitted` or — for superusers,
+    importing data verified elsewhere — `approved`; afterwards status moves only through the
+    transitions.
     Updates may send `version` (or an `If-Match` header): a stale one answers 412."""
 
     indicator = ScopedRelatedField(scope=via_programme("programme"), queryset=Indicator.objects.all())

@@ -1,6 +1,7 @@
 """What a result may hold and who may review it, through the REST API (docs/design.md §4, §6, §7)."""
 
 import pytest
+from django.utils import timezone
 
 from indicators.models import Result
 
@@ -50,3 +51,30 @@ def test_indicators_carry_their_plausible_range_and_results_outside_it_are_400(w
     response = editor.post("/api/v1/results/", [row(world, value="2.5")], format="json")
     assert response.status_code == 400 and response.json()[0]["field"] == "value"
     assert "whole number" in response.json()[0]["message"]
+
+
+def future_quarter():
+    year = timezone.localdate().year + 1
+    return f"{year}-01-01", f"{year}-03-31"
+
+
+def test_a_period_that_has_not_started_cannot_be_submitted(world, client_for):
+    editor = client_for("implementer_editor")
+    start, end = future_quarter()
+    future = row(world, period_start=start, period_end=end)
+    response = editor.post("/api/v1/results/", {**future, "status": "submitted"}, format="json")
+    assert response.status_code == 400 and "has started" in response.json()["period_start"][0]
+    response = editor.post("/api/v1/results/", [{**future, "status": "submitted"}], format="json")
+    assert response.status_code == 400 and response.json()[0]["field"] == "period_start"
+    response = editor.post("/api/v1/results/", future, format="json")
+    assert response.status_code == 201
+    response = editor.post(f"/api/v1/results/{response.json()['id']}/submit/", {}, format="json")
+    assert response.status_code == 400 and "period_start" in response.json()
+
+
+@pytest.mark.parametrize(("role", "expected"), [("ministry_approver", 403), ("superuser", 201)])
+def test_approved_results_are_created_by_superusers_only(world, client_for, role, expected):
+    response = client_for(role).post("/api/v1/results/", row(world, status="approved"), format="json")
+    assert response.status_code == expected, response.content
+    response = client_for(role).post("/api/v1/results/", [row(world, status="approved", value="13")], format="json")
+    assert response.status_code == (403 if expected == 403 else 400)  # the superuser's cell exists now

@@ -5,11 +5,19 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from indicators import services
 from indicators.models import Indicator, Result
 from indicators.services import BulkValidationError, ResultRow
-from tests.factories import DonorFactory, IndicatorFactory, MunicipalityFactory, ProgrammeFactory, TwinningFactory
+from tests.factories import (
+    DonorFactory,
+    IndicatorFactory,
+    MunicipalityFactory,
+    ProgrammeFactory,
+    TwinningFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -135,3 +143,42 @@ def test_an_indicators_bounds_are_ordered(setting):
             programme=programme, code="S-1", name_en="Score", value_min=Decimal(5), value_max=Decimal(1)
         )
     assert "value_min" in caught.value.message_dict or "value_max" in caught.value.message_dict
+
+
+# Not started, approved on creation -----------------------------------------------------------
+
+
+def future_quarter() -> tuple[datetime.date, datetime.date]:
+    today = timezone.localdate()
+    start = datetime.date(today.year + 1, 1, 1)
+    return start, datetime.date(today.year + 1, 3, 31)
+
+
+def test_a_period_that_has_not_started_is_saved_as_draft_but_not_submitted(setting):
+    programme, municipality = setting
+    programme.end_date = datetime.date(timezone.localdate().year + 2, 12, 31)
+    programme.save()
+    indicator = IndicatorFactory(programme=programme)
+    start, end = future_quarter()
+    future = ResultRow(indicator.pk, municipality.pk, start, end, value=Decimal(3))
+    with pytest.raises(BulkValidationError) as caught:
+        services.results_upsert(rows=[future], user=None, status=Result.Status.SUBMITTED)
+    assert [(e.field, "has started" in str(e.message)) for e in caught.value.errors] == [("period_start", True)]
+    (draft,) = services.results_upsert(rows=[future], user=None).results
+    with pytest.raises(ValidationError) as caught:
+        services.result_submit(result=draft, user=None)
+    assert start.isoformat() in caught.value.message_dict["period_start"][0]
+    draft.refresh_from_db()
+    assert draft.status == Result.Status.DRAFT
+
+
+def test_only_superusers_create_approved_results(setting):
+    programme, municipality = setting
+    indicator = IndicatorFactory(programme=programme)
+    rows = [row(indicator, municipality, value=Decimal(3))]
+    with pytest.raises(services.ResultRefused) as caught:
+        services.results_upsert(rows=rows, user=UserFactory(), status=Result.Status.APPROVED)
+    assert caught.value.http_status == 403 and not Result.objects.exists()
+    superuser = UserFactory(is_superuser=True)
+    (result,) = services.results_upsert(rows=rows, user=superuser, status=Result.Status.APPROVED).results
+    assert result.status == Result.Status.APPROVED

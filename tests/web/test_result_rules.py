@@ -1,8 +1,13 @@
 """What a result may hold and who may review it, on the pages: the result grid, the offline
 spreadsheet and the approval queue (docs/design.md §4, §7)."""
 
+import datetime
+import io
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
 
 from indicators.models import Result
 
@@ -52,3 +57,37 @@ def test_an_option_larger_than_the_total_is_warned_about_in_the_grid_and_the_que
     assert "Sex: Female is 12, more than the total 10 (value)." in page
     queue = client_for("ministry_approver").get(reverse("approval_queue")).content.decode()
     assert "Sex: Female is 12, more than the total 10." in queue
+
+
+def test_a_period_that_has_not_started_is_saved_as_draft_in_the_grid_but_not_submitted(world, client_for):
+    client = client_for("municipality_x_editor")
+    start = datetime.date(timezone.localdate().year + 1, 1, 1)
+    payload = {
+        "indicator": world.indicators["p1"].pk,
+        "municipality": world.orgs["x"].pk,
+        "period": start.isoformat(),
+        "total-value": "4",
+        "action": "submit",
+    }
+    response = client.post(reverse("result_entry"), payload)
+    assert response.status_code == 400 and "once the period has started" in response.content.decode()
+    assert not Result.objects.filter(period_start=start).exists()
+    assert client.post(reverse("result_entry"), {**payload, "action": "save"}).status_code == 302
+    assert Result.objects.get(period_start=start).status == Result.Status.DRAFT
+
+
+def test_a_period_that_has_not_started_is_not_submitted_from_a_spreadsheet(world, client_for):
+    client = client_for("municipality_x_editor")
+    on = datetime.date(timezone.localdate().year + 1, 1, 15)
+    response = client.get(
+        reverse("spreadsheet"),
+        {"programme": world.programmes["p1"].pk, "municipality": world.orgs["x"].pk, "on": on, "download": "1"},
+    )
+    workbook = load_workbook(io.BytesIO(response.content))
+    sheet = workbook.worksheets[0]
+    for number, values in rows(sheet):
+        if not values["category"]:
+            sheet.cell(number, column("value"), 4)
+    response = upload(client, workbook, status="submitted")
+    assert response.status_code == 400 and "once the period has started" in response.content.decode()
+    assert not Result.objects.filter(period_start__year=on.year).exists()
