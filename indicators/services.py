@@ -235,8 +235,9 @@ class ResultValidator:
     """Checks result rows against the rules the database cannot hold: the period matches the
     indicator's frequency and fiscal year; the municipality takes part in the programme; the
     disaggregation is one of the indicator's; the measure decides which values are needed; each
-    number fits the column that stores it; a comment holds no control characters. Bulk writes
-    skip `full_clean`, so what it would catch for a result is checked here.
+    number fits the column that stores it and lies in the indicator's plausible range; a comment
+    and an evidence link hold no control characters. Bulk writes skip `full_clean`, so what it
+    would catch for a result is checked here.
 
     Everything it needs is loaded once for all rows (a fixed number of queries)."""
 
@@ -275,10 +276,12 @@ class ResultValidator:
         errors.extend(disaggregation_errors)
         value, value_errors = self._check_values(indicator, row)
         errors.extend(value_errors)
-        comment_error = text_error(row.comment or "")
-        if comment_error:
-            errors.append(("comment", str(comment_error)))
-        if row.evidence_url:
+        # What `CheckedInputModel.full_clean` refuses in text, which bulk writes do not call.
+        for name in ("comment", "evidence_url"):
+            message = text_error(getattr(row, name) or "")
+            if message:
+                errors.append((name, str(message)))
+        if row.evidence_url and not any(name == "evidence_url" for name, _message in errors):
             try:
                 EVIDENCE_URL_LENGTH_VALIDATOR(row.evidence_url)
                 EVIDENCE_URL_VALIDATOR(row.evidence_url)

@@ -182,3 +182,21 @@ def test_only_superusers_create_approved_results(setting):
     superuser = UserFactory(is_superuser=True)
     (result,) = services.results_upsert(rows=rows, user=superuser, status=Result.Status.APPROVED).results
     assert result.status == Result.Status.APPROVED
+
+
+# Text ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ({"comment": "bell\x07"}, "comment"),
+        ({"evidence_url": "https://example.org/report\x07.pdf"}, "evidence_url"),
+        ({"evidence_url": "https://example.org/\x1b[31m"}, "evidence_url"),
+    ],
+)
+def test_comments_and_evidence_links_of_bulk_rows_refuse_control_characters(setting, text, field):
+    programme, municipality = setting
+    indicator = IndicatorFactory(programme=programme)
+    found = refusals(indicator, municipality, value=Decimal(1), **text)
+    assert "control characters" in found[field]
