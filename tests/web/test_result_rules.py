@@ -3,8 +3,10 @@ spreadsheet and the approval queue (docs/design.md §4, §7)."""
 
 import datetime
 import io
+import zipfile
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -91,3 +93,22 @@ def test_a_period_that_has_not_started_is_not_submitted_from_a_spreadsheet(world
     response = upload(client, workbook, status="submitted")
     assert response.status_code == 400 and "once the period has started" in response.content.decode()
     assert not Result.objects.filter(period_start__year=on.year).exists()
+
+
+def test_a_workbook_whose_sheet_is_cut_short_is_a_page_error(world, client_for):
+    client = client_for("municipality_x_editor")
+    buffer = io.BytesIO()
+    download(client, world).save(buffer)
+    damaged = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as source, zipfile.ZipFile(damaged, "w") as target:
+        for entry in source.infolist():
+            content = source.read(entry.filename)
+            if entry.filename == "xl/worksheets/sheet1.xml":
+                content = content[: len(content) // 2]
+            target.writestr(entry, content)
+    response = client.post(
+        reverse("spreadsheet"),
+        {"file": SimpleUploadedFile("results.xlsx", damaged.getvalue()), "status": "draft"},
+    )
+    assert response.status_code == 400
+    assert "not a readable workbook" in response.content.decode()
