@@ -377,6 +377,16 @@ class Result(CheckedInputModel):
         blank=True,
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Who last changed the values: with `created_by` and `submitted_by`, who may not review it
+    # (docs/design.md §7).
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("last changed by"),
+        null=True,
+        blank=True,
+    )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -601,6 +601,7 @@ class UpsertOutcome:
 
 UPDATED_RESULT_FIELDS = [
     *RESULT_VALUE_FIELDS,
+    "updated_by",
     "status",
     "submitted_by",
     "submitted_at",
@@ -707,6 +708,8 @@ class _Writes:
                 return
             for name in differing:
                 setattr(stored, name, clean[name])
+            if differing:
+                stored.updated_by = self.user
             if submitting:
                 stored.status, stored.submitted_by, stored.submitted_at = Result.Status.SUBMITTED, self.user, self.now
             stored.version += 1
@@ -930,10 +933,26 @@ def result_update(
         return result
     for name in differing:
         setattr(result, name, clean[name])
+    result.updated_by = user
     result.version += 1
     result._history_user = user
     validated_save(result)
     return result
+
+
+def result_review_refusal(result: Result, user: AbstractBaseUser | None) -> ResultRefused | None:
+    """Why the user may not approve or return the result, or None: no one reviews what they
+    entered, last changed or submitted themselves (docs/design.md §7); superusers may."""
+    if user is None or user.is_superuser:
+        return None
+    if user.pk in {result.created_by_id, result.updated_by_id, result.submitted_by_id}:
+        return ResultRefused(
+            _(
+                "You entered, changed or submitted this result, so another approver must approve or "
+                "return it: no one reviews their own work."
+            )
+        )
+    return None
 
 
 TRANSITIONS = {
@@ -959,6 +978,8 @@ def _transition(
         )
     if action == "submit" and (message := not_started_error(result.period_start)):
         raise ValidationError({"period_start": message})
+    if action in ("approve", "return") and (refusal := result_review_refusal(result, user)) is not None:
+        raise refusal
     was_counted = result.status == Result.Status.APPROVED
     now = timezone.now()
     result.status = to_status

@@ -4,6 +4,7 @@
 import datetime
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
@@ -193,6 +194,8 @@ class ResultGroup:
     period_start: datetime.date
     period_end: datetime.date
     results: list[Result]
+    # Why the viewer may not approve or return this group (set by the page), or None.
+    review_refusal: ValidationError | None = None
 
     @property
     def key(self) -> str:

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods
 from common.validation import messages_by_field
 from indicators import periods
 from indicators.models import Result
-from indicators.services import StaleVersion, result_approve, result_reopen, result_return
+from indicators.services import StaleVersion, result_approve, result_reopen, result_return, result_review_refusal
 from partners.models import Membership, Organisation
 from projects.access import access_for
 from projects.models import Activity, Twinning, Workstream
@@ -372,6 +372,10 @@ def approval_queue(request):
             return redirect("approval_queue")
         failed_key, failed_errors, failed_comment = outcome
     groups, truncated = selectors.approval_queue(access)
+    for group in groups:  # what the user entered, changed or submitted is reviewed by someone else
+        group.review_refusal = next(
+            (refusal for r in group.results if (refusal := result_review_refusal(r, request.user)) is not None), None
+        )
     return render(
         request,
         "web/approval_queue.html",

@@ -3,7 +3,9 @@
 import pytest
 from django.utils import timezone
 
+from indicators import services
 from indicators.models import Result
+from partners.models import Membership
 
 pytestmark = pytest.mark.django_db
 
@@ -78,3 +80,29 @@ def test_approved_results_are_created_by_superusers_only(world, client_for, role
     assert response.status_code == expected, response.content
     response = client_for(role).post("/api/v1/results/", [row(world, status="approved", value="13")], format="json")
     assert response.status_code == (403 if expected == 403 else 400)  # the superuser's cell exists now
+
+
+def test_an_approver_cannot_approve_the_999999_they_entered_and_submitted(world, client_for):
+    approver = world.users["implementer_editor"]
+    Membership.objects.filter(user=approver).update(role=Membership.Role.APPROVER)
+    client = client_for("implementer_editor")
+    response = client.post("/api/v1/results/", row(world, value="999999"), format="json")
+    assert response.status_code == 201, response.content
+    url = f"/api/v1/results/{response.json()['id']}/"
+    assert client.post(url + "submit/", {}, format="json").status_code == 200
+    response = client.post(url + "approve/", {}, format="json")
+    assert response.status_code == 403 and "no one reviews their own work" in response.json()["detail"]
+    response = client.post(url + "return/", {"comment": "Mine"}, format="json")
+    assert response.status_code == 403
+    assert Result.objects.get(pk=url.split("/")[-2]).status == Result.Status.SUBMITTED
+    assert client_for("ministry_approver").post(url + "approve/", {}, format="json").status_code == 200
+
+
+def test_an_approver_cannot_approve_what_they_changed(world, client_for):
+    draft = world.results["x_draft"]
+    approver = world.users["ministry_approver"]
+    services.result_update(result=draft, user=approver, value=draft.value + 1)
+    services.result_submit(result=draft, user=world.users["municipality_x_editor"])
+    response = client_for("ministry_approver").post(f"/api/v1/results/{draft.pk}/approve/", {}, format="json")
+    assert response.status_code == 403
+    assert client_for("superuser").post(f"/api/v1/results/{draft.pk}/approve/", {}, format="json").status_code == 200

@@ -200,3 +200,26 @@ def test_comments_and_evidence_links_of_bulk_rows_refuse_control_characters(sett
     indicator = IndicatorFactory(programme=programme)
     found = refusals(indicator, municipality, value=Decimal(1), **text)
     assert "control characters" in found[field]
+
+
+# Maker-checker -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["created_by", "updated_by", "submitted_by"])
+def test_no_one_approves_or_returns_what_they_entered_changed_or_submitted(setting, role):
+    programme, municipality = setting
+    indicator = IndicatorFactory(programme=programme)
+    maker, checker = UserFactory(), UserFactory()
+    editors = {"created_by": maker, "updated_by": checker, "submitted_by": checker}
+    editors[role] = maker
+    result = services.result_create(
+        indicator=indicator, municipality=municipality, period_start=Q1[0], period_end=Q1[1], value=Decimal(1),
+        user=editors["created_by"],
+    )  # fmt: skip
+    result = services.result_update(result=result, user=editors["updated_by"], value=Decimal(2))
+    result = services.result_submit(result=result, user=editors["submitted_by"])
+    for transition, extra in ((services.result_approve, {}), (services.result_return, {"comment": "Check"})):
+        with pytest.raises(services.ResultRefused) as caught:
+            transition(result=result, user=maker, **extra)
+        assert caught.value.http_status == 403 and "no one reviews their own work" in caught.value.messages[0]
+    assert services.result_approve(result=result, user=UserFactory()).status == Result.Status.APPROVED

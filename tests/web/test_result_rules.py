@@ -4,13 +4,16 @@ spreadsheet and the approval queue (docs/design.md §4, §7)."""
 import datetime
 import io
 import zipfile
+from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from indicators import services
 from indicators.models import Result
 
 from .test_result_entry import cells, post_grid
@@ -112,3 +115,32 @@ def test_a_workbook_whose_sheet_is_cut_short_is_a_page_error(world, client_for):
     )
     assert response.status_code == 400
     assert "not a readable workbook" in response.content.decode()
+
+
+def test_the_queue_shows_what_the_approver_submitted_without_approve_or_return(world, client_for):
+    draft = world.results["x_draft"]
+    services.result_update(result=draft, user=world.users["ministry_approver"], value=Decimal(4))
+    services.result_submit(result=draft, user=world.users["municipality_x_editor"])
+    client = client_for("ministry_approver")
+    html = client.get(reverse("approval_queue")).content.decode()
+    assert "no one reviews their own work" in html and 'value="approve"' not in html
+    token = f"{draft.pk}:{draft.version + 2}"
+    response = client.post(reverse("approval_queue"), {"group": "g", "results": token, "action": "approve"})
+    assert response.status_code == 400 and "no one reviews their own work" in response.content.decode()
+    assert Result.objects.get(pk=draft.pk).status == Result.Status.SUBMITTED
+    html = client_for("superuser").get(reverse("approval_queue")).content.decode()
+    assert 'value="approve"' in html
+
+
+def test_the_admin_refuses_to_approve_ones_own_result(world, client_for):
+    draft = world.results["x_draft"]
+    approver = world.users["ministry_approver"]
+    approver.is_staff = True
+    approver.save()
+    approver.user_permissions.add(*Permission.objects.filter(codename__in=["view_result", "change_result"]))
+    services.result_submit(result=draft, user=approver)
+    client = client_for("ministry_approver")
+    changelist = reverse("admin:indicators_result_changelist")
+    response = client.post(changelist, {"action": "approve_results", "_selected_action": [draft.pk]}, follow=True)
+    assert "no one reviews their own work" in response.content.decode()
+    assert Result.objects.get(pk=draft.pk).status == Result.Status.SUBMITTED
