@@ -67,6 +67,7 @@ class IndicatorAdmin(TranslatedServiceAdmin):
             {"fields": ("measure", "time_aggregation", "direction", "frequency", "disaggregations")},
         ),
         (_("Baseline and target"), {"fields": (("baseline_value", "baseline_date"), "lop_target")}),
+        (_("Plausible values"), {"fields": (("value_min", "value_max"), "whole_numbers")}),
         (
             _("Reference sheet (PIRS)"),
             {

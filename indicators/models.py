@@ -1,6 +1,8 @@
 """Indicators and everything measured against them: targets, results, national targets,
 funder goals and the alignments that line them up (docs/design.md §3)."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -12,7 +14,8 @@ from common.text import outline_code_validator
 from partners.models import Organisation
 from projects.models import Programme, Workstream
 
-VALUE_DIGITS = {"max_digits": 20, "decimal_places": 4}
+# What a stored value may hold (docs/design.md §4): 12 digits before the decimal point, 6 after.
+VALUE_DIGITS = {"max_digits": 18, "decimal_places": 6}
 
 
 class DisaggregationCategory(CheckedInputModel):
@@ -100,6 +103,24 @@ class Indicator(CheckedInputModel):
     baseline_value = models.DecimalField(_("baseline value"), **VALUE_DIGITS, null=True, blank=True)
     baseline_date = models.DateField(_("baseline date"), null=True, blank=True)
     lop_target = models.DecimalField(_("life-of-programme target"), **VALUE_DIGITS, null=True, blank=True)
+    # Plausible values (docs/design.md §4); unset, the measure decides (see `value_bounds`).
+    value_min = models.DecimalField(
+        _("lowest plausible value"),
+        **VALUE_DIGITS,
+        null=True,
+        blank=True,
+        help_text=_("Leave empty for the measure's default: 0 for numbers and percentages, none for scores."),
+    )
+    value_max = models.DecimalField(
+        _("highest plausible value"),
+        **VALUE_DIGITS,
+        null=True,
+        blank=True,
+        help_text=_("Leave empty for the measure's default: 100 for percentages, none for numbers and scores."),
+    )
+    whole_numbers = models.BooleanField(
+        _("whole numbers only"), default=False, help_text=_("Refuse values with a fraction, such as 2.5 people.")
+    )
     disaggregations = models.ManyToManyField(
         DisaggregationCategory, related_name="indicators", verbose_name=_("disaggregations"), blank=True
     )
@@ -118,11 +139,33 @@ class Indicator(CheckedInputModel):
                 fields=["programme", "code"],
                 name="indicator_unique_code_per_programme",
                 violation_error_message=_("This programme already has an indicator with this code."),
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(value_min__isnull=True) | Q(value_max__isnull=True) | Q(value_max__gte=F("value_min")),
+                name="indicator_value_bounds_ordered",
+                violation_error_message=_("The highest plausible value cannot be below the lowest."),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    def value_bounds(self) -> tuple[Decimal | None, Decimal | None]:
+        """The lowest and highest plausible value (None: unbounded), the indicator's own or its
+        measure's: a number is at least 0, a percentage lies in 0–100, a score has no bounds
+        (docs/design.md §4)."""
+        low, high = MEASURE_BOUNDS[self.measure]
+        return (
+            self.value_min if self.value_min is not None else low,
+            self.value_max if self.value_max is not None else high,
+        )
+
+
+MEASURE_BOUNDS = {
+    Indicator.Measure.NUMBER: (Decimal(0), None),
+    Indicator.Measure.PERCENTAGE: (Decimal(0), Decimal(100)),
+    Indicator.Measure.SCORE: (None, None),
+}
 
 
 class NationalTarget(CheckedInputModel):
@@ -334,6 +377,16 @@ class Result(CheckedInputModel):
         blank=True,
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Who last changed the values: with `created_by` and `submitted_by`, who may not review it
+    # (docs/design.md §7).
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("last changed by"),
+        null=True,
+        blank=True,
+    )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

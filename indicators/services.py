@@ -54,7 +54,7 @@ MAX_BULK_RESULTS = 10_000
 EVIDENCE_URL_VALIDATOR = URLValidator(schemes=["http", "https"])
 EVIDENCE_URL_LENGTH_VALIDATOR = MaxLengthValidator(Result._meta.get_field("evidence_url").max_length)
 VALUE_DIGITS_VALIDATOR = DecimalValidator(VALUE_DIGITS["max_digits"], VALUE_DIGITS["decimal_places"])
-VALUE_QUANTUM = Decimal("0.0001")
+VALUE_QUANTUM = Decimal(1).scaleb(-VALUE_DIGITS["decimal_places"])
 SDG_TARGET_PATTERN = re.compile(r"^(1[0-7]|[1-9])\.([1-9][0-9]?|[a-z])$")
 
 INDICATOR_FIELDS = (
@@ -74,6 +74,9 @@ INDICATOR_FIELDS = (
     "baseline_value",
     "baseline_date",
     "lop_target",
+    "value_min",
+    "value_max",
+    "whole_numbers",
     "data_source_en",
     "data_source_ar",
     "collection_method_en",
@@ -112,6 +115,16 @@ class ResultLocked(ValidationError, ServiceError):
     """An approved result cannot change until an approver reopens it."""
 
     http_status = 409
+
+    def as_data(self) -> dict[str, Any]:
+        return {"detail": " ".join(str(message) for message in self.messages)}
+
+
+class ResultRefused(ValidationError, ServiceError):
+    """The user may not do this to the result (docs/design.md §6, §7): 403 in the API, a message
+    on the pages and in the admin."""
+
+    http_status = 403
 
     def as_data(self) -> dict[str, Any]:
         return {"detail": " ".join(str(message) for message in self.messages)}
@@ -227,8 +240,9 @@ class ResultValidator:
     """Checks result rows against the rules the database cannot hold: the period matches the
     indicator's frequency and fiscal year; the municipality takes part in the programme; the
     disaggregation is one of the indicator's; the measure decides which values are needed; each
-    number fits the column that stores it; a comment holds no control characters. Bulk writes
-    skip `full_clean`, so what it would catch for a result is checked here.
+    number fits the column that stores it and lies in the indicator's plausible range; a comment
+    and an evidence link hold no control characters. Bulk writes skip `full_clean`, so what it
+    would catch for a result is checked here.
 
     Everything it needs is loaded once for all rows (a fixed number of queries)."""
 
@@ -267,10 +281,12 @@ class ResultValidator:
         errors.extend(disaggregation_errors)
         value, value_errors = self._check_values(indicator, row)
         errors.extend(value_errors)
-        comment_error = text_error(row.comment or "")
-        if comment_error:
-            errors.append(("comment", str(comment_error)))
-        if row.evidence_url:
+        # What `CheckedInputModel.full_clean` refuses in text, which bulk writes do not call.
+        for name in ("comment", "evidence_url"):
+            message = text_error(getattr(row, name) or "")
+            if message:
+                errors.append((name, str(message)))
+        if row.evidence_url and not any(name == "evidence_url" for name, _message in errors):
             try:
                 EVIDENCE_URL_LENGTH_VALIDATOR(row.evidence_url)
                 EVIDENCE_URL_VALIDATOR(row.evidence_url)
@@ -384,19 +400,68 @@ class ResultValidator:
                 errors.append(("denominator", str(_("The denominator must be greater than 0."))))
             if errors:
                 return None, errors
+            errors = [
+                (name, message)
+                for name in ("numerator", "denominator")
+                if (message := whole_number_error(indicator, getattr(row, name)))
+            ]
             value = (Decimal(100) * row.numerator / row.denominator).quantize(VALUE_QUANTUM, ROUND_HALF_UP)
-            return value, []
+            # The percentage is what the bounds speak of; the numerator is the part to correct.
+            message = bounds_error(indicator, value, percentage=True)
+            if message:
+                errors.append(("numerator", message))
+            return value, errors
         errors = cls._check_digits(row, ("value",))
         if row.value is None:
             errors.append(("value", str(_("Enter a value."))))
-        elif indicator.measure == Indicator.Measure.NUMBER and row.value < 0:
-            errors.append(("value", str(_("A count cannot be negative."))))
+        elif not errors:
+            message = bounds_error(indicator, row.value) or whole_number_error(indicator, row.value)
+            if message:
+                errors.append(("value", message))
         if row.numerator is not None or row.denominator is not None:
             field_name = "numerator" if row.numerator is not None else "denominator"
             errors.append(
                 (field_name, str(_("Only percentage indicators take a numerator and a denominator; enter a value.")))
             )
         return row.value, errors
+
+
+def _number_text(number: Decimal) -> str:
+    return format(number.normalize(), "f")
+
+
+def bounds_error(indicator: Indicator, value: Decimal, *, percentage: bool = False) -> str | None:
+    """Why `value` is not plausible for the indicator, naming the allowed range, or None."""
+    low, high = indicator.value_bounds()
+    if (low is None or value >= low) and (high is None or value <= high):
+        return None
+    if percentage:
+        if low is not None and high is not None:
+            message = _("These give %(value)s %%; the percentage must lie between %(low)s and %(high)s %%.")
+        elif low is not None:
+            message = _("These give %(value)s %%; the percentage must be at least %(low)s %%.")
+        else:
+            message = _("These give %(value)s %%; the percentage must be at most %(high)s %%.")
+    elif low is not None and high is not None:
+        message = _("Enter a value between %(low)s and %(high)s.")
+    elif low is not None:
+        message = _("Enter a value of at least %(low)s.")
+    else:
+        message = _("Enter a value of at most %(high)s.")
+    return str(
+        message
+        % {
+            "value": _number_text(value),
+            "low": _number_text(low) if low is not None else "",
+            "high": _number_text(high) if high is not None else "",
+        }
+    )
+
+
+def whole_number_error(indicator: Indicator, number: Decimal | None) -> str | None:
+    if indicator.whole_numbers and number is not None and number != number.to_integral_value():
+        return str(_("Enter a whole number: this indicator counts whole units."))
+    return None
 
 
 def _raise_row_errors(errors: list[tuple[str, str]]) -> None:
@@ -467,9 +532,31 @@ def result_change_refusal(result: Result) -> ResultLocked | None:
     return None
 
 
+def approved_creation_refusal(user: AbstractBaseUser | None) -> ResultRefused | None:
+    """Why the user may not create results already approved, or None. Approved results skip
+    review, so only superusers create them, importing data verified elsewhere (docs/design.md §6);
+    a write without a user (the demo seed) is the system's own."""
+    if user is None or user.is_superuser:
+        return None
+    return ResultRefused(
+        _("Only superusers create results already approved (data verified elsewhere); submit them for approval.")
+    )
+
+
+def not_started_error(period_start: datetime.date) -> str | None:
+    """Why a result of this period may not be submitted yet, or None: nothing can be reported for
+    a period that has not started (docs/design.md §4). Today is the programme's, in TIME_ZONE."""
+    if period_start <= timezone.localdate():
+        return None
+    return str(
+        _("This period starts on %(date)s: save the result as a draft and submit it once the period has started.")
+        % {"date": period_start.isoformat()}
+    )
+
+
 CREATABLE_STATUSES = (Result.Status.DRAFT, Result.Status.SUBMITTED, Result.Status.APPROVED)
 SUBMITTABLE_STATUSES = (Result.Status.DRAFT, Result.Status.RETURNED)
-NEW_STATUS_MESSAGE = _("New results are drafts, submitted or (for approvers) approved.")
+NEW_STATUS_MESSAGE = _("New results are drafts, submitted or (for superusers) approved.")
 
 
 def _status_stamps(status: str, user: AbstractBaseUser | None) -> dict[str, Any]:
@@ -519,6 +606,7 @@ class UpsertOutcome:
 
 UPDATED_RESULT_FIELDS = [
     *RESULT_VALUE_FIELDS,
+    "updated_by",
     "status",
     "submitted_by",
     "submitted_at",
@@ -629,6 +717,8 @@ class _Writes:
                 return
             for name in differing:
                 setattr(stored, name, clean[name])
+            if differing:
+                stored.updated_by = self.user
             if submitting:
                 self.moved.append((stored, stored.status))
                 stored.status, stored.submitted_by, stored.submitted_at = Result.Status.SUBMITTED, self.user, self.now
@@ -690,6 +780,8 @@ def _write_results(
             ]
         )
     batch_status, status_errors = _row_statuses(rows, status)
+    if batch_status == Result.Status.APPROVED and (refusal := approved_creation_refusal(user)) is not None:
+        raise refusal
     writes = _Writes(user=user, status=batch_status, outcomes=[None] * len(rows), errors=status_errors)
     validator = ResultValidator({r.indicator_id for r in rows}, {r.municipality_id for r in rows})
     stored_by_cell = _stored_results({_row_cell(row) for row in rows})
@@ -703,6 +795,9 @@ def _write_results(
         for field_name, message in row_errors:
             writes.refuse(index, field_name, message)
         if clean is None:
+            continue
+        if batch_status != Result.Status.DRAFT and (message := not_started_error(clean["period_start"])):
+            writes.refuse(index, "period_start", message)
             continue
         cell = _cell(clean)
         if cell in seen:
@@ -851,10 +946,26 @@ def result_update(
         return result
     for name in differing:
         setattr(result, name, clean[name])
+    result.updated_by = user
     result.version += 1
     result._history_user = user
     validated_save(result)
     return result
+
+
+def result_review_refusal(result: Result, user: AbstractBaseUser | None) -> ResultRefused | None:
+    """Why the user may not approve or return the result, or None: no one reviews what they
+    entered, last changed or submitted themselves (docs/design.md §7); superusers may."""
+    if user is None or user.is_superuser:
+        return None
+    if user.pk in {result.created_by_id, result.updated_by_id, result.submitted_by_id}:
+        return ResultRefused(
+            _(
+                "You entered, changed or submitted this result, so another approver must approve or "
+                "return it: no one reviews their own work."
+            )
+        )
+    return None
 
 
 TRANSITIONS = {
@@ -878,6 +989,10 @@ def _transition(
                 % {"status": result.get_status_display().lower(), "action": ACTION_PAST[action]}
             }
         )
+    if action == "submit" and (message := not_started_error(result.period_start)):
+        raise ValidationError({"period_start": message})
+    if action in ("approve", "return") and (refusal := result_review_refusal(result, user)) is not None:
+        raise refusal
     was_counted = result.status == Result.Status.APPROVED
     previous_status = result.status
     now = timezone.now()

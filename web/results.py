@@ -4,6 +4,7 @@ the one write path it shares with spreadsheet imports and the bulk API: rows lef
 nothing, emptied rows are deleted."""
 
 import datetime
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -76,6 +77,49 @@ def _text(value: Decimal | None) -> str:
     return format(value.normalize(), "f")
 
 
+def breakdown_warnings(
+    total: Decimal | None,
+    options: Iterable[tuple[str, str, Decimal | None]],
+    *,
+    part: str | None = None,
+    shown: Callable[[Decimal], str] = _text,
+) -> list[str]:
+    """What looks wrong with a total and its disaggregation options, given as (category label,
+    option label, number or None): an option larger than the total, and a category whose options
+    are all given but do not add up to it. `part` names the number (a percentage's numerator)."""
+    if total is None:
+        return []
+    messages = []
+    by_category: dict[str, list[Decimal | None]] = {}
+    for category, option, number in options:
+        by_category.setdefault(category, []).append(number)
+        if number is not None and number > total:
+            values = {"category": category, "option": option, "value": shown(number), "total": shown(total)}
+            if part is None:
+                message = _("%(category)s: %(option)s is %(value)s, more than the total %(total)s.") % values
+            else:
+                message = _("%(category)s: %(option)s is %(value)s, more than the total %(total)s (%(part)s).") % {
+                    **values,
+                    "part": part,
+                }
+            messages.append(str(message))
+    for category, numbers in by_category.items():
+        if any(n is None for n in numbers):
+            continue
+        added = sum(numbers, Decimal(0))
+        if added != total:
+            values = {"category": category, "sum": shown(added), "total": shown(total)}
+            if part is None:
+                message = _("The %(category)s values add up to %(sum)s, not the total %(total)s.") % values
+            else:
+                message = _("The %(category)s values add up to %(sum)s, not the total %(total)s (%(part)s).") % {
+                    **values,
+                    "part": part,
+                }
+            messages.append(str(message))
+    return messages
+
+
 class Grid:
     def __init__(
         self,
@@ -135,39 +179,21 @@ class Grid:
         return any(not row.locked for row in self.rows)
 
     def warnings(self) -> list[str]:
-        """Disaggregations that do not add up to the total (a warning, not an error: a total may
-        legitimately include people whose sex or age was not recorded)."""
+        """Disaggregations that do not add up to the total, or an option larger than it (a warning,
+        not an error: a total may legitimately include people whose sex or age was not recorded)."""
         if self.indicator.measure == Indicator.Measure.SCORE:
             return []
         parts = ("numerator", "denominator") if self.is_percentage else ("value",)
-        total_row = self.rows[0]
         messages = []
         for part in parts:
-            total, error = parse_decimal(getattr(total_row, part))
-            if total is None or error:
+            total, error = parse_decimal(getattr(self.rows[0], part))
+            if error:
                 continue
-            by_category: dict[str, list[Decimal | None]] = {}
-            labels: dict[str, str] = {}
+            options = []
             for row in self.rows[1:]:
                 number, error = parse_decimal(getattr(row, part))
-                by_category.setdefault(row.category, []).append(None if error else number)
-                labels[row.category] = row.category_label
-            for category, numbers in by_category.items():
-                if any(n is None for n in numbers):
-                    continue
-                added = sum(numbers, Decimal(0))
-                if added != total:
-                    messages.append(
-                        str(
-                            _("The %(category)s values add up to %(sum)s, not the total %(total)s (%(part)s).")
-                            % {
-                                "category": labels[category],
-                                "sum": _text(added),
-                                "total": _text(total),
-                                "part": PART_LABELS[part],
-                            }
-                        )
-                    )
+                options.append((row.category_label, row.label, None if error else number))
+            messages.extend(breakdown_warnings(total, options, part=PART_LABELS[part]))
         return messages
 
     # Saving ----------------------------------------------------------------------------------

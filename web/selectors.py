@@ -3,8 +3,8 @@
 
 import datetime
 from dataclasses import dataclass
-from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
@@ -13,6 +13,9 @@ from indicators.models import DisaggregationOption, Indicator, Result
 from partners.models import Membership, Organisation
 from projects.access import Access
 from projects.models import Activity, Programme, Twinning, Workstream
+
+from .results import breakdown_warnings
+from .templatetags.twinning_web import num
 
 
 def visible_programmes(access: Access) -> QuerySet[Programme]:
@@ -191,6 +194,8 @@ class ResultGroup:
     period_start: datetime.date
     period_end: datetime.date
     results: list[Result]
+    # Why the viewer may not approve or return this group (set by the page), or None.
+    review_refusal: ValidationError | None = None
 
     @property
     def key(self) -> str:
@@ -201,24 +206,17 @@ class ResultGroup:
         return ",".join(f"{r.pk}:{r.version}" for r in self.results)
 
     @property
-    def warnings(self) -> list[dict]:
-        """Categories whose submitted options do not add up to the submitted total (numbers only)."""
+    def warnings(self) -> list[str]:
+        """Submitted options larger than the submitted total, or not adding up to it (numbers only)."""
         if self.indicator.measure != Indicator.Measure.NUMBER:
             return []
         total = next((r.value for r in self.results if not r.disaggregation_category), None)
-        if total is None:
-            return []
-        sums: dict[str, list] = {}
+        options = []
         for result in self.results:
             if result.disaggregation_category:
-                sums.setdefault(result.disaggregation_category, []).append(result)
-        found = []
-        for category, results in sums.items():
-            added = sum((r.value for r in results), Decimal(0))
-            if added != total:
-                label = getattr(results[0], "breakdown_label", category).split(":")[0]
-                found.append({"category": label, "sum": added, "total": total})
-        return found
+                category, _sep, option = getattr(result, "breakdown_label", result.disaggregation_option).partition(":")
+                options.append((category.strip(), option.strip() or category.strip(), result.value))
+        return breakdown_warnings(total, options, shown=num)
 
 
 def approval_queue(access: Access, limit: int = 100) -> tuple[list[ResultGroup], bool]:

@@ -59,7 +59,13 @@ COLUMNS = [
     ("comment", _("Comment"), False, True),
 ]
 KEYS = [c[0] for c in COLUMNS]
-FIELD_COLUMN = {"value": "value", "numerator": "numerator", "denominator": "denominator", "comment": "comment"}
+FIELD_COLUMN = {
+    "value": "value",
+    "numerator": "numerator",
+    "denominator": "denominator",
+    "comment": "comment",
+    "period_start": "period",
+}
 CONFLICT_MESSAGE = _(
     "This result was changed after this file was downloaded, and the file gives another value. "
     "Download a fresh copy and enter your change there."
@@ -274,13 +280,33 @@ def import_workbook(*, upload, access: Access, user, status: str) -> dict:
         workbook.close()
 
 
+def _unreadable() -> WorkbookErrors:
+    return WorkbookErrors(
+        [CellError("", 0, "", gettext("This file is not a readable workbook: it may be damaged or cut short."))]
+    )
+
+
+def _readable_rows(sheet):
+    """The sheet's rows as read. A read-only workbook parses its sheet XML while the rows are
+    read, so a damaged sheet (cut short, say) shows up here, not when the file is opened."""
+    rows = sheet.iter_rows(values_only=True)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except Exception as error:  # openpyxl and the XML parser raise many kinds on damaged files
+            raise _unreadable() from error
+        yield row
+
+
 class _Sheet:
     """The first sheet of an uploaded workbook: its name and how its columns are labelled in
     messages ("P (Value)")."""
 
     def __init__(self, sheet):
         self.name = sheet.title
-        self.rows = sheet.iter_rows(values_only=True)
+        self.rows = _readable_rows(sheet)
         keys = [str(k) if k is not None else "" for k in next(self.rows, ())]
         headers = next(self.rows, ())
         if keys[: len(KEYS)] != KEYS:

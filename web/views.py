@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods
 from common.validation import messages_by_field
 from indicators import periods
 from indicators.models import Result
-from indicators.services import StaleVersion, result_reopen
+from indicators.services import StaleVersion, result_reopen, result_review_refusal
 from partners.models import Membership, Organisation
 from projects.access import access_for
 from projects.models import Activity, Twinning, Workstream
@@ -392,6 +392,10 @@ def approval_queue(request):
         if not outcome.failures:
             return redirect(request.get_full_path())  # the same filters and sort
     queue = approvals.approval_queue(access, approvals.Filters.from_query(request.GET))
+    for group in queue.groups:  # what the user entered, changed or submitted is reviewed by someone else
+        group.review_refusal = next(
+            (refusal for r in group.results if (refusal := result_review_refusal(r, request.user)) is not None), None
+        )
     failures = outcome.failures if outcome else {}
     shown = {group.key for group in queue.groups}
     return render(
@@ -400,6 +404,7 @@ def approval_queue(request):
         {
             "queue": queue,
             "groups": queue.groups,
+            "reviewable": any(group.review_refusal is None for group in queue.groups),
             "truncated": queue.truncated,
             "filters": queue.filters,
             "choices": queue.choices,

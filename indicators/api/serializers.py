@@ -100,6 +100,9 @@ class IndicatorSerializer(APIModelSerializer):
             "baseline_date",
             "lop_target",
             "disaggregations",
+            "value_min",
+            "value_max",
+            "whole_numbers",
             *translated("data_source", "collection_method", "responsible", "known_limitations"),
         ]
         extra_kwargs = {"name_en": {"required": True, "allow_blank": False}}
@@ -131,8 +134,9 @@ class TargetSerializer(APIModelSerializer):
 
 
 class ResultSerializer(APIModelSerializer):
-    """A result. On create, `status` may be `draft` (default), `submitted` or — for approvers of the
-    scope and superusers — `approved`; afterwards status moves only through the transitions.
+    """A result. On create, `status` may be `draft` (default), `submitted` or — for superusers,
+    importing data verified elsewhere — `approved`; afterwards status moves only through the
+    transitions.
     Updates may send `version` (or an `If-Match` header): a stale one answers 412."""
 
     indicator = ScopedRelatedField(scope=via_programme("programme"), queryset=Indicator.objects.all())

@@ -314,14 +314,12 @@ class ResultViewSet(ValuesListMixin, ServiceViewSet):
 
     def check_create(self, programme_id, municipality_id, status_=None, row=None) -> str | None:
         """None when allowed, else why not (raised as 403 for a single create)."""
-        access = self.access
         message = None
-        if not access.can_enter_result(programme_id, municipality_id) and not (
-            status_ == Result.Status.APPROVED and access.can_approve_result(programme_id, municipality_id)
-        ):
+        if not self.access.can_enter_result(programme_id, municipality_id):
             message = _("You may not enter results for this municipality in this programme.")
-        elif status_ == Result.Status.APPROVED and not access.can_approve_result(programme_id, municipality_id):
-            message = _("Only approvers of this programme or municipality may create approved results.")
+        elif status_ == Result.Status.APPROVED:
+            refusal = services.approved_creation_refusal(self.request.user)
+            message = refusal.messages[0] if refusal is not None else None
         if message and row is None:
             raise PermissionDenied(message)
         return message

@@ -1,11 +1,13 @@
 // Result entry grid: browser-side checks before the server's. Marks cells that are not numbers
-// and warns (without blocking) when disaggregations do not add up to the total.
+// and warns (without blocking) when disaggregations do not add up to the total or an option is
+// larger than it.
 (function () {
   "use strict";
   var form = document.getElementById("result-grid");
   if (!form) { return; }
   var box = document.getElementById("sum-warnings");
   var template = box ? box.getAttribute("data-template") : "";
+  var overTemplate = box ? box.getAttribute("data-over-template") : "";
   var digits = { "٠": "0", "١": "1", "٢": "2", "٣": "3", "٤": "4", "٥": "5", "٦": "6", "٧": "7", "٨": "8", "٩": "9", "٫": "." };
 
   function parse(text) {
@@ -27,14 +29,15 @@
     var parts = {};
     form.querySelectorAll("tbody tr").forEach(function (row) {
       var category = row.getAttribute("data-category");
-      var label = row.querySelector("th").firstChild.textContent.split(":")[0].trim();
+      var name = row.querySelector("th").firstChild.textContent.trim();
+      var label = name.split(":")[0].trim();
       row.querySelectorAll("input[data-part]").forEach(function (input) {
         var part = input.getAttribute("data-part");
         parts[part] = parts[part] || { total: null, categories: {} };
         var value = parse(input.value);
         if (category === "") { parts[part].total = value; return; }
-        var slot = parts[part].categories[category] = parts[part].categories[category] || { label: label, sum: 0, complete: true };
-        if (value === null || isNaN(value)) { slot.complete = false; } else { slot.sum += value; }
+        var slot = parts[part].categories[category] = parts[part].categories[category] || { label: label, sum: 0, complete: true, options: [] };
+        if (value === null || isNaN(value)) { slot.complete = false; } else { slot.sum += value; slot.options.push({ name: name, value: value }); }
       });
     });
     var messages = [];
@@ -44,6 +47,11 @@
         if (total === null || isNaN(total)) { return; }
         Object.keys(parts[part].categories).forEach(function (code) {
           var slot = parts[part].categories[code];
+          slot.options.forEach(function (option) {
+            if (option.value > total) {
+              messages.push(overTemplate.replace("{option}", option.name).replace("{value}", option.value).replace("{total}", total));
+            }
+          });
           if (slot.complete && Math.abs(slot.sum - total) > 1e-9) {
             messages.push(template.replace("{category}", slot.label).replace("{sum}", slot.sum).replace("{total}", total));
           }

@@ -225,10 +225,10 @@ def test_writes_follow_the_role(world, client_for, role):
     assert response.status_code == national, response.content
 
 
-@pytest.mark.parametrize("role", ROLES)
-def test_only_approvers_create_approved_results(world, client_for, role):
+@pytest.mark.parametrize("role", (*ROLES, "superuser"))
+def test_only_superusers_create_approved_results(world, client_for, role):
     response = client_for(role).post("/api/v1/results/", result_payload(world, status="approved"), format="json")
-    allowed = {"ministry_approver"}
+    allowed = {"superuser"}
     expected = 401 if role is None else 201 if role in allowed else 403
     assert response.status_code == expected, response.content
 

@@ -97,7 +97,7 @@ def test_percentages_need_numerator_and_denominator_and_compute_the_value(settin
         create(setting, numerator=Decimal(3), denominator=Decimal(0))
     assert "greater than 0" in messages(raised.value, "denominator")
     result = create(setting, value=None, numerator=Decimal(1), denominator=Decimal(3))
-    assert result.value == Decimal("33.3333")
+    assert result.value == Decimal("33.333333")
 
 
 def test_counts_take_a_value_not_parts(setting):
@@ -106,7 +106,7 @@ def test_counts_take_a_value_not_parts(setting):
     assert "Only percentage indicators" in messages(raised.value, "numerator")
     with pytest.raises(ValidationError) as raised:
         create(setting, value=Decimal(-1))
-    assert "cannot be negative" in messages(raised.value, "value")
+    assert "Enter a value of at least 0." in messages(raised.value, "value")
 
 
 def test_workflow_submit_approve_lock_reopen(setting):

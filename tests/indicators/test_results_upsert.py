@@ -254,12 +254,12 @@ def test_numbers_the_column_cannot_hold_and_control_characters_are_field_errors(
     rows = rows_for(setting, indicator, 2)
     created = services.results_upsert(rows=rows, user=None).results
     changed = edited(rows, created)
-    changed[0].value = Decimal("1.23456")
+    changed[0].value = Decimal("1.2345678")
     changed[1].comment = "bell\x07"
     with pytest.raises(BulkValidationError) as raised:
         services.results_upsert(rows=changed, user=None)
     assert [(e.row, e.field) for e in raised.value.errors] == [(0, "value"), (1, "comment")]
-    assert "4 decimal places" in str(raised.value.errors[0].message)
+    assert "6 decimal places" in str(raised.value.errors[0].message)
     with pytest.raises(ValidationError) as single:
         services.result_update(result=created[1], user=None, comment="bell\x07")
     assert "comment" in single.value.message_dict

@@ -107,7 +107,7 @@ def test_service_errors_roll_back_the_whole_grid(world, client_for):
         client, world, {"total-value": "20", "total-version": str(draft.version), "sex.male-value": "-1"}
     )
     assert response.status_code == 400
-    assert "A count cannot be negative." in response.content.decode()
+    assert "Enter a value of at least 0." in response.content.decode()
     assert cells(world)[("", "")].value == Decimal("3")
 
 
