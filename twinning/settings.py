@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "indicators",
     "rollups",
     "reporting",
+    "registry",
     "web",
     "benchmarks",
 ]
@@ -265,6 +266,9 @@ CELERY_TASK_QUEUES = (
     Queue(CELERY_TASK_DEFAULT_QUEUE, routing_key=CELERY_TASK_DEFAULT_QUEUE),
     Queue(CELERY_ROLLUP_QUEUE, routing_key=CELERY_ROLLUP_QUEUE),
 )
+# The registry's work (a programme's intervention, the duplicate detector) goes to this queue:
+# the default one unless set.
+CELERY_REGISTRY_QUEUE = os.environ.get("CELERY_REGISTRY_QUEUE", CELERY_TASK_DEFAULT_QUEUE)
 CELERY_TASK_ROUTES = {
     "indicators.recompute_indicator_rollups": {"queue": CELERY_ROLLUP_QUEUE},
     "indicators.recompute_alignment": {"queue": CELERY_ROLLUP_QUEUE},
@@ -296,6 +300,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": float(ROLLUP_REQUEUE_EVERY_SECONDS),
         # A beat tick that no worker took before the next one is worthless: drop it.
         "options": {"expires": float(ROLLUP_REQUEUE_EVERY_SECONDS)},
+    },
+    # Every programme's registry intervention and a full run of the duplicate detector.
+    "refresh-registry-nightly": {
+        "task": "registry.refresh",
+        "schedule": crontab(hour=3, minute=15),
     },
 }
 CELERY_TIMEZONE = TIME_ZONE
