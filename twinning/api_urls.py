@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 from indicators.api import views as indicators
 from projects.api import partners
 from projects.api import views as projects
+from registry.api import views as registry
 from reporting.api import views as reporting
 from rollups.api import views as rollups
 
@@ -25,6 +26,10 @@ router.register("alignments", indicators.AlignmentViewSet, basename="alignment")
 router.register("targets", indicators.TargetViewSet, basename="target")
 router.register("results", indicators.ResultViewSet, basename="result")
 router.register("rollups", rollups.RollupViewSet, basename="rollup")
+router.register("iati-imports", registry.IatiImportViewSet, basename="iati-import")
+router.register("interventions", registry.InterventionViewSet, basename="intervention")
+router.register("sector-themes", registry.SectorThemeViewSet, basename="sector-theme")
+router.register("overlap-candidates", registry.OverlapCandidateViewSet, basename="overlap-candidate")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -37,5 +42,6 @@ urlpatterns = [
     path("reports/iptt/", reporting.IPTTView.as_view(), name="report-iptt"),
     path("reports/alignment/", reporting.AlignmentReportView.as_view(), name="report-alignment"),
     path("exports/iati/", reporting.IATIExportView.as_view(), name="export-iati"),
+    path("reports/3w/", registry.ThreeWView.as_view(), name="report-3w"),
     path("", include(router.urls)),
 ]

@@ -368,6 +368,9 @@ SPECTACULAR_SETTINGS = {
         "ResultStatusEnum": "indicators.models.Result.Status",
         "NewResultStatusEnum": ["draft", "submitted", "approved"],
         "RollupStatusEnum": "rollups.models.Rollup.Status",
+        "IatiImportStatusEnum": "registry.models.IatiImport.Status",
+        "InterventionStatusEnum": "registry.models.Intervention.Status",
+        "OverlapCandidateStatusEnum": "registry.models.OverlapCandidate.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
