@@ -78,17 +78,18 @@ class _Import:
 
 
 @transaction.atomic
-def iati_import_create(*, source: BinaryIO, file_name: str, user=None) -> IatiImport:
+def iati_import_create(*, source: BinaryIO, file_name: str, user=None, large: bool = False) -> IatiImport:
     """Read an IATI activity file into the registry (docs/design.md §6 `iati-imports/`).
 
     Idempotent by iati-identifier: an activity already imported is updated only when its
     last-updated-datetime is newer (or, when it has none, when its content changed). Each
     activity is written whole or not at all; an invalid one is reported with its XPath and the
     others go in. A file that cannot be read (not XML, not IATI, a DTD, too large) raises a
-    ValidationError on `file` and writes nothing.
+    ValidationError on `file` and writes nothing. Uploads take at most 20 MB; `large` (the
+    command line) lifts that limit.
     """
-    digest, size = _digest(source)
-    if size > IMPORT_MAX_BYTES:
+    digest, size = file_digest(source)
+    if size > IMPORT_MAX_BYTES and not large:
         raise ValidationError(
             {"file": _("The file is larger than 20 MB; import it with `manage.py import_iati FILE`.")}
         )
@@ -141,13 +142,11 @@ def iati_import_create(*, source: BinaryIO, file_name: str, user=None) -> IatiIm
     return record
 
 
-def _digest(source: BinaryIO) -> tuple[str, int]:
+def file_digest(source: BinaryIO) -> tuple[str, int]:
     digest, size = hashlib.sha256(), 0
     for chunk in iter(lambda: source.read(1 << 20), b""):
         digest.update(chunk)
         size += len(chunk)
-        if size > IMPORT_MAX_BYTES * 50:  # the command line takes large files, not unbounded ones
-            break
     source.seek(0)
     return digest.hexdigest(), size
 
