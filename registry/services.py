@@ -446,10 +446,11 @@ class _Organisations:
             return None
         country = _country_of(organisation.ref) or ("LY" if kind == Organisation.Kind.CSO else "ZZ")
         existing = Organisation.objects.filter(kind=kind, name_en=name_en, country=country).first()
+        # Without an Arabic name the published one stands in (as the pages would show it anyway).
         created = existing or organisation_create(
             kind=kind,
             name_en=name_en,
-            name_ar=organisation.names.get("ar", ""),
+            name_ar=organisation.names.get("ar") or name_en,
             country=country,
             iati_ref=organisation.ref,
         )
