@@ -9,6 +9,7 @@ import pytest
 from partners import services as partner_services
 from projects.models import Theme
 from registry import services
+from tests.roles import build_world
 
 ACTIVITY = """
   <iati-activity {attributes}>
@@ -104,3 +105,37 @@ def places(db):
     }
     services.sector_themes_seed_defaults()
     return {"municipalities": municipalities, "themes": themes}
+
+
+Z_LOCATION = "<location><name><narrative>Z</narrative></name></location>"
+
+
+@pytest.fixture
+def world(db):
+    """The roles world of tests/roles.py with the registry: donor A publishes as "XA",
+    Ghadames has a point, DAC 15114 maps to the local-revenue theme, and the two programmes
+    are interventions."""
+    w = build_world()
+    partner_services.organisation_update(organisation=w.orgs["donor_a"], iati_ref="XA")
+    partner_services.organisation_update(
+        organisation=w.orgs["x"], latitude=Decimal("30.13370"), longitude=Decimal("9.50070")
+    )
+    theme = w.workstreams["p1"].theme
+    services.sector_theme_create(dac_code="15114", theme=theme)
+    for programme in w.programmes.values():
+        services.programme_intervention_sync(programme_id=programme.pk)
+    return w
+
+
+def registry_file() -> bytes:
+    return iati_file(
+        activity("XA-1", title_en="Municipal revenue in Ghadames", reporting_ref="XA", reporting_name="Donor A"),
+        activity("XC-1", title_en="Municipal revenue in Ghadames", reporting_ref="XC", reporting_name="Donor C"),
+        activity(
+            "XC-2", title_en="Waste collection in Z", reporting_ref="XC", reporting_name="Donor C", location=Z_LOCATION
+        ),
+        activity(
+            "XD-2", title_en="Waste collection in Z", reporting_ref="XD", reporting_name="Donor D", location=Z_LOCATION
+        ),
+        activity("XT-1", title_en="Work in Tunisia", country="TN", location=""),
+    ).getvalue()

@@ -11,28 +11,13 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from partners import services as partner_services
 from registry import services
 from registry.models import IatiImport, Intervention, OverlapCandidate
-from tests.roles import build_world
 
-from .conftest import activity, iati_file
+from .conftest import activity, iati_file, registry_file
 from .test_iati_import import BOMB, XXE
 
 pytestmark = pytest.mark.django_db
-
-Z_LOCATION = "<location><name><narrative>Z</narrative></name></location>"
-
-
-@pytest.fixture
-def world(db):
-    w = build_world()
-    partner_services.organisation_update(organisation=w.orgs["donor_a"], iati_ref="XA")
-    theme = w.workstreams["p1"].theme
-    services.sector_theme_create(dac_code="15114", theme=theme)
-    for programme in w.programmes.values():
-        services.programme_intervention_sync(programme_id=programme.pk)
-    return w
 
 
 def client_for(world, name=None):
@@ -47,20 +32,6 @@ def upload(client, content: bytes, name="activities.xml"):
     return client.post(
         "/api/v1/iati-imports/", {"file": SimpleUploadedFile(name, content, "application/xml")}, format="multipart"
     )
-
-
-def registry_file() -> bytes:
-    return iati_file(
-        activity("XA-1", title_en="Municipal revenue in Ghadames", reporting_ref="XA", reporting_name="Donor A"),
-        activity("XC-1", title_en="Municipal revenue in Ghadames", reporting_ref="XC", reporting_name="Donor C"),
-        activity(
-            "XC-2", title_en="Waste collection in Z", reporting_ref="XC", reporting_name="Donor C", location=Z_LOCATION
-        ),
-        activity(
-            "XD-2", title_en="Waste collection in Z", reporting_ref="XD", reporting_name="Donor D", location=Z_LOCATION
-        ),
-        activity("XT-1", title_en="Work in Tunisia", country="TN", location=""),
-    ).getvalue()
 
 
 @pytest.fixture
