@@ -77,17 +77,24 @@ def title_similarity(first: Iterable[str], second: Iterable[str]) -> float:
     (`token_sort_ratio`), so "Local revenue development" and "Local revenue development in
     Ghadames" score high and two titles sharing one word do not."""
     best = 0.0
-    second = [key for key in second if key]
+    second = [(key, _arabic(key)) for key in second if key]
     for a in first:
         if not a:
             continue
-        for b in second:
+        script = _arabic(a)
+        for b, other_script in second:
+            if script != other_script:  # an Arabic and an English title never score high: skip the work
+                continue
             score = (fuzz.token_set_ratio(a, b) + fuzz.token_sort_ratio(a, b)) / 2
             if score > best:
                 best = score
                 if best >= 100:
                     return best
     return best
+
+
+def _arabic(text: str) -> bool:
+    return "\u0600" <= text[0] <= "\u06ff"
 
 
 # Places ---------------------------------------------------------------------------------------
