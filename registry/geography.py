@@ -34,7 +34,7 @@ class MapPlane:
 
     width: int = 600
     height: int = 540
-    margin_degrees: float = 0.6
+    margin_degrees: float = 1.4
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:

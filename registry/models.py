@@ -7,6 +7,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from common.models import CheckedInputModel
 from partners.models import Organisation
@@ -313,7 +314,7 @@ class OverlapCandidate(CheckedInputModel):
     confirms or dismisses the pair. Nothing is merged by the registry itself."""
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("overlap candidate status", "Open")
         DUPLICATE = "duplicate", _("Duplicate")
         COFUNDED = "cofunded", _("Co-funded")
         UNRELATED = "unrelated", _("Unrelated")
