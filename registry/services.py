@@ -55,6 +55,7 @@ class _Plan:
 
     activity: Activity
     intervention: Intervention
+    is_new: bool
     donors: set[int] = field(default_factory=set)
     implementers: set[int] = field(default_factory=set)
     municipalities: set[int] = field(default_factory=set)
@@ -191,8 +192,9 @@ def _write_batch(batch: list[Activity], state: _Import) -> None:
     except (IntegrityError, DatabaseError, ValidationError):
         # One activity the database refuses must not take the batch with it: write them one by one.
         for plan in plans:
-            if plan.intervention.pk and plan.intervention._state.adding:
+            if plan.is_new:  # the rolled-back batch may have given it an id
                 plan.intervention.pk = None
+                plan.intervention._state.adding = True
             try:
                 with transaction.atomic():
                     _write_plans([plan])
@@ -207,7 +209,7 @@ def _write_batch(batch: list[Activity], state: _Import) -> None:
 
 
 def _count(plan: _Plan, state: _Import) -> None:
-    if plan.intervention._state.adding:
+    if plan.is_new:
         state.created += 1
     else:
         state.updated += 1
@@ -274,10 +276,8 @@ def _plan(activity: Activity, pk: int | None, state: _Import) -> _Plan | None:
     )
     intervention.title = intervention.title_en
     intervention.description = intervention.description_en
-    if pk is not None:
-        intervention._state.adding = False
     _money(intervention, activity)
-    plan = _Plan(activity=activity, intervention=intervention)
+    plan = _Plan(activity=activity, intervention=intervention, is_new=pk is None)
     reporting = activity.reporting_org
     if reporting is not None:
         intervention.reporting_org_id = state.organisations.resolve(reporting)
@@ -358,15 +358,13 @@ def _money(intervention: Intervention, activity: Activity) -> None:
 
 
 def _write_plans(plans: list[_Plan]) -> None:
-    new = [p.intervention for p in plans if p.intervention._state.adding]
-    old = [p.intervention for p in plans if not p.intervention._state.adding]
+    new = [p.intervention for p in plans if p.is_new]
+    old = [p.intervention for p in plans if not p.is_new]
     if new:
         Intervention.objects.bulk_create(new)
     if old:
         Intervention.objects.bulk_update(old, INTERVENTION_FIELDS)
         _clear_children([i.pk for i in old])
-    for intervention in new:
-        intervention._state.adding = False
     locations, budgets, transactions, cells = [], [], [], []
     links: dict[str, list] = defaultdict(list)
     for plan in plans:
@@ -387,9 +385,6 @@ def _write_plans(plans: list[_Plan]) -> None:
         through = getattr(Intervention, name).through
         target = "theme_id" if name == "themes" else "organisation_id"
         through.objects.bulk_create(through(intervention_id=pk, **{target: other}) for pk, other in rows)
-    # Marked new only once written, so a failed batch retried one by one creates them again.
-    for plan in plans:
-        plan.intervention._state.adding = plan.intervention in new
 
 
 def _clear_children(ids: list[int]) -> None:
