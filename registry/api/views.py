@@ -24,11 +24,10 @@ from rest_framework.views import APIView
 
 from common.api.serializers import date_text, decimal_text
 from common.api.views import IdFilterSet, JSONErrorsMixin, filterset_for
-from common.text import exportable
+from common.spreadsheets import spreadsheet_cell
 from projects.access import access_for
 from projects.api.base import ServiceViewSet
 from reporting.api.views import CSVRenderer
-from reporting.exports.iptt import escape
 
 from .. import selectors, services
 from ..models import IatiImport, Intervention, OverlapCandidate, SectorTheme
@@ -289,7 +288,8 @@ def plain_row(row: dict) -> dict:
 
 def three_w_csv(rows: list[dict]) -> bytes:
     """CSV (UTF-8 with a byte-order mark, so spreadsheets read Arabic), its header, then the HXL
-    hashtag row, then the rows. Cells that a spreadsheet would run as a formula are quoted."""
+    hashtag row, then the rows. Cells that a spreadsheet would run as a formula are escaped
+    (`common.spreadsheets`)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([name for name, _tag in THREE_W_COLUMNS])
@@ -301,4 +301,4 @@ def three_w_csv(rows: list[dict]) -> bytes:
 
 
 def _cell(value):
-    return "" if value is None else escape(exportable(value))
+    return "" if value is None else spreadsheet_cell(value)

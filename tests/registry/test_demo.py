@@ -14,7 +14,7 @@ from registry.models import IatiImport, Intervention, InterventionLocation, Over
 def seeded(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock(), transaction.atomic():
         out = io.StringIO()
-        call_command("seed_demo", "--skip-rollups", stdout=out)
+        call_command("seed_demo", "--skip-rollups", "--demo", stdout=out)
         yield out.getvalue()
         transaction.set_rollback(True)
 
@@ -41,6 +41,6 @@ def test_the_demo_has_a_real_candidate_to_review(demo):
 def test_a_second_run_adds_nothing_to_the_registry(demo):
     counts = (Intervention.objects.count(), OverlapCandidate.objects.count(), IatiImport.objects.count())
     out = io.StringIO()
-    call_command("seed_demo", "--skip-rollups", stdout=out)
+    call_command("seed_demo", "--skip-rollups", "--demo", stdout=out)
     assert "Created: nothing." in out.getvalue() and "Updated: nothing." in out.getvalue()
     assert (Intervention.objects.count(), OverlapCandidate.objects.count(), IatiImport.objects.count()) == counts
