@@ -33,6 +33,13 @@ class Organisation(CheckedInputModel):
     iati_ref = models.CharField(
         _("IATI organisation identifier"), max_length=100, blank=True, help_text=_("For example US-GOV-1")
     )
+    # Where a municipality is: the aid registry matches donors' locations to it by place code,
+    # name or point (docs/registry.md) and draws it on the map.
+    pcode = models.CharField(
+        _("place code"), max_length=20, blank=True, help_text=_("The municipality's P-code, for example LY010304")
+    )
+    latitude = models.DecimalField(_("latitude"), max_digits=8, decimal_places=5, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=8, decimal_places=5, null=True, blank=True)
 
     class Meta:
         verbose_name = _("organisation")
@@ -43,6 +50,14 @@ class Organisation(CheckedInputModel):
                 condition=Q(population__isnull=True) | Q(population__gte=0),
                 name="organisation_population_non_negative",
                 violation_error_message=_("Population cannot be negative."),
+            ),
+            models.CheckConstraint(
+                condition=(Q(latitude__isnull=True) & Q(longitude__isnull=True))
+                | Q(latitude__gte=-90, latitude__lte=90, longitude__gte=-180, longitude__lte=180),
+                name="organisation_coordinates_valid",
+                violation_error_message=_(
+                    "Give both latitude (-90 to 90) and longitude (-180 to 180) in decimal degrees, or neither."
+                ),
             ),
             models.UniqueConstraint(
                 fields=["kind", "name", "country"],

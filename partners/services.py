@@ -1,5 +1,7 @@
 """Writes about organisations and memberships."""
 
+from decimal import Decimal
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
@@ -18,6 +20,9 @@ ORGANISATION_FIELDS = (
     "region_ar",
     "population",
     "iati_ref",
+    "pcode",
+    "latitude",
+    "longitude",
 )
 
 
@@ -33,6 +38,9 @@ def organisation_create(
     region_ar: str = "",
     population: int | None = None,
     iati_ref: str = "",
+    pcode: str = "",
+    latitude: Decimal | None = None,
+    longitude: Decimal | None = None,
 ) -> Organisation:
     organisation = Organisation(
         kind=kind,
@@ -44,6 +52,9 @@ def organisation_create(
         region_ar=region_ar,
         population=population,
         iati_ref=iati_ref,
+        pcode=(pcode or "").strip().upper(),
+        latitude=latitude,
+        longitude=longitude,
     )
     return validated_save(organisation)
 
@@ -52,6 +63,8 @@ def organisation_create(
 def organisation_update(*, organisation: Organisation, **changes) -> Organisation:
     if changes.get("country"):
         changes["country"] = changes["country"].upper()
+    if changes.get("pcode"):
+        changes["pcode"] = changes["pcode"].strip().upper()
     if apply_changes(organisation, changes, allowed=ORGANISATION_FIELDS):
         validated_save(organisation)
     return organisation

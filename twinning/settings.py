@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "rollups",
     "reporting",
     "notifications",
+    "registry",
     "web",
     "benchmarks",
 ]
@@ -267,6 +268,9 @@ CELERY_TASK_QUEUES = (
     Queue(CELERY_TASK_DEFAULT_QUEUE, routing_key=CELERY_TASK_DEFAULT_QUEUE),
     Queue(CELERY_ROLLUP_QUEUE, routing_key=CELERY_ROLLUP_QUEUE),
 )
+# The registry's work (a programme's intervention, the duplicate detector) goes to this queue:
+# the default one unless set.
+CELERY_REGISTRY_QUEUE = os.environ.get("CELERY_REGISTRY_QUEUE", CELERY_TASK_DEFAULT_QUEUE)
 CELERY_TASK_ROUTES = {
     "indicators.recompute_indicator_rollups": {"queue": CELERY_ROLLUP_QUEUE},
     "indicators.recompute_alignment": {"queue": CELERY_ROLLUP_QUEUE},
@@ -298,6 +302,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": float(ROLLUP_REQUEUE_EVERY_SECONDS),
         # A beat tick that no worker took before the next one is worthless: drop it.
         "options": {"expires": float(ROLLUP_REQUEUE_EVERY_SECONDS)},
+    },
+    # Every programme's registry intervention and a full run of the duplicate detector.
+    "refresh-registry-nightly": {
+        "task": "registry.refresh",
+        "schedule": crontab(hour=3, minute=15),
     },
 }
 # The reporting cycle (docs/reporting-cycle.md): reminders of results due soon or overdue, and
@@ -414,6 +423,9 @@ SPECTACULAR_SETTINGS = {
         "ResultStatusEnum": "indicators.models.Result.Status",
         "NewResultStatusEnum": ["draft", "submitted", "approved"],
         "RollupStatusEnum": "rollups.models.Rollup.Status",
+        "IatiImportStatusEnum": "registry.models.IatiImport.Status",
+        "InterventionStatusEnum": "registry.models.Intervention.Status",
+        "OverlapCandidateStatusEnum": "registry.models.OverlapCandidate.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -13,6 +13,7 @@ from indicators.models import FunderGoal, Indicator, NationalTarget, Result
 from partners.models import Organisation
 from projects.access import Access
 from projects.models import Activity, Programme, Theme, Twinning, Workstream
+from registry import selectors as registry_selectors
 from reporting import reports
 from rollups.alignment import compute_alignment, report_as_dict
 from rollups.models import Rollup
@@ -207,6 +208,7 @@ def ministry_context(access: Access) -> dict:
         "municipality_overview": municipality_overview(),
         "band_statuses": BAND_STATUSES,
         "freshness": {"computed_at": report["computed_at"], "pending": report["pending"]},
+        "registry": registry_overlap_context(),
     }
 
 
@@ -350,3 +352,12 @@ def donor_charts(indicators: list[Indicator]) -> list[dict]:
         points = [(period_label(r.period_start, r.period_end), r.target, r.actual, r.status) for r in rollups]
         charts.append({"indicator": indicator, "chart": target_actual_chart(points, rtl=rtl), "rollups": rollups})
     return charts
+
+
+# Ministry dashboard: the aid registry -------------------------------------------------------
+
+
+def registry_overlap_context() -> dict:
+    """The overlap section's registry block: every intervention the ministry knows of (IATI files
+    and programmes), the pairs waiting for review and the confirmed duplicates (four queries)."""
+    return registry_selectors.dashboard_summary()

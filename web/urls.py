@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import accounts, completeness, views
+from . import accounts, completeness, registry, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -32,4 +32,13 @@ urlpatterns = [
     path("notifications/", accounts.notification_list, name="notification_list"),
     path("notifications/<int:pk>/", accounts.notification_open, name="notification_open"),
     path("notifications/<int:pk>/read/", accounts.notification_read, name="notification_read"),
+    path("registry/", registry.registry_home, name="registry_home"),
+    path("registry/interventions/<int:pk>/", registry.registry_intervention, name="registry_intervention"),
+    path("registry/imports/", registry.registry_imports, name="registry_imports"),
+    path("registry/imports/<int:pk>/", registry.registry_import, name="registry_import"),
+    path("registry/candidates/", registry.registry_candidates, name="registry_candidates"),
+    path("registry/candidates/<int:pk>/review/", registry.registry_candidate_review, name="registry_candidate_review"),
+    path("registry/locations/", registry.registry_locations, name="registry_locations"),
+    path("registry/sector-themes/", registry.registry_sector_themes, name="registry_sector_themes"),
+    path("registry/3w/", registry.registry_3w, name="registry_3w"),
 ]
