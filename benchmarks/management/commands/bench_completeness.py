@@ -3,7 +3,7 @@ report's benchmark (docs/performance.md, "Completeness").
 
 Builds `bench_rollups`' dataset (municipalities × indicators × periods × 5 disaggregations of
 results) in a database of its own (created and dropped here), makes every programme start on
-1 January 2024 and gives the totals a reporting history: 10% of them drafts (missing), the others
+1 January 2024 and gives the totals a reporting history: every tenth a draft (missing), the others
 first submitted 0–60 days after their period ended (on time or late against the 30 days allowed),
 spread deterministically.
 Then prints ONE JSON line:
@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import secrets
 import statistics
 import subprocess
 import sys
@@ -70,7 +71,7 @@ class Command(BaseCommand):
                 "DATABASE_URL": _url(server, name),
                 "DJANGO_SETTINGS_MODULE": "twinning.settings",
                 "DEBUG": "0",
-                "SECRET_KEY": os.environ.get("SECRET_KEY") or "bench-only-secret-key-0123456789-abcdefghijklmnop",
+                "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(60),
                 "ALLOWED_HOSTS": "testserver",
                 "SECURE_SSL_REDIRECT": "0",
                 "CELERY_TASK_ALWAYS_EAGER": "1",
