@@ -756,8 +756,8 @@ class _Writes:
                 raise BulkValidationError([RowError(self.creates[0][0], "non_field_errors", message)]) from error
         if self.status == Result.Status.APPROVED and self.creates:  # drafts and submissions move no number
             result_cells_changed.send(sender=Result, cells=[_counted_cell(result) for _index, result in self.creates])
-        for result, previous_status in self.moved:
-            result_status_changed.send(sender=Result, result=result, previous_status=previous_status, user=self.user)
+        if self.moved:
+            result_status_changed.send(sender=Result, moves=self.moved, user=self.user, comment="")
 
 
 def _write_results(
@@ -1009,9 +1009,7 @@ def _transition(
     result.save()
     if was_counted or to_status == Result.Status.APPROVED:
         result_cells_changed.send(sender=Result, cells=[_counted_cell(result)])
-    result_status_changed.send(
-        sender=Result, result=result, previous_status=previous_status, user=user, comment=comment
-    )
+    result_status_changed.send(sender=Result, moves=[(result, previous_status)], user=user, comment=comment)
     return result
 
 

@@ -20,7 +20,8 @@ indicators_changed = Signal()
 # goal's place in its tree, an indicator or target deleted.
 alignment_inputs_changed = Signal()
 
-# A result moved through the approval workflow (submitted, approved, returned, reopened,
-# withdrawn). `result`: the result as saved; `previous_status`: its status before; `user`: who
-# did it; `comment`: the return comment, or "". Sent once per result, after the change is saved.
+# Results moved through the approval workflow: submitted (or created submitted or approved),
+# approved, returned, reopened. `moves`: (result as saved, its status before; "" when it was
+# created) pairs, all the results one write moved, so a receiver handles a whole grid or import at
+# once; `user`: who did it; `comment`: the return comment, or "". Sent after the change is saved.
 result_status_changed = Signal()

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
-from indicators.models import Result
+from indicators.models import Indicator, Result
 from partners.models import Membership, Organisation
 from projects.access import ROLE_RANK, attach_access
 
@@ -42,7 +42,8 @@ def preference_of(user) -> NotificationPreference:
 
 def _members(organisations: Q, role: str) -> dict[int, list[tuple[int, str, str]]]:
     """Active users with a membership of at least `role` in the organisations matched by
-    `organisations`, each with all their membership rows (to build their access exactly)."""
+    `organisations`, each with all their membership rows (to build their access exactly). Two
+    queries."""
     users = set(
         Membership.objects.filter(organisations, role__in=ROLES_FROM[role], user__is_active=True).values_list(
             "user_id", flat=True
@@ -56,21 +57,29 @@ def _members(organisations: Q, role: str) -> dict[int, list[tuple[int, str, str]
     return rows
 
 
-def approvers_of(result: Result) -> set[int]:
-    """The users who may approve or return this result (`projects.access`): approvers of the
-    ministry, of the programme's implementer and of the result's municipality, each checked with
-    `Access.can_approve_result`. Superusers without such a membership are not counted: they may
-    approve anything, but the queue is not theirs to watch."""
-    programme = result.indicator.programme
-    organisations = Q(organisation__kind=Organisation.Kind.MINISTRY) | Q(organisation_id=result.municipality_id)
-    if programme.implementer_id is not None:
-        organisations |= Q(organisation_id=programme.implementer_id)
-    found = set()
-    for user_id, grants in _members(organisations, Membership.Role.APPROVER).items():
-        user = User(pk=user_id, is_superuser=False)
-        if attach_access(user, grants).can_approve_result(programme.pk, result.municipality_id):
-            found.add(user_id)
-    return found
+def approvers_of(results: Iterable[Result], indicators: dict[int, Indicator]) -> dict[int, set[int]]:
+    """Result id → the users who may approve or return it (`projects.access`). The candidates are
+    the approvers (or admins) of the ministry, of the programmes' implementers and of the
+    results' municipalities, each then asked `Access.can_approve_result`. Superusers without such
+    a membership are not counted: they may approve anything, but the queue is not theirs to
+    watch. `indicators` holds the results' indicators with their programmes."""
+    results = list(results)
+    implementers = {indicators[r.indicator_id].programme.implementer_id for r in results} - {None}
+    organisations = Q(organisation__kind=Organisation.Kind.MINISTRY) | Q(
+        organisation_id__in=implementers | {r.municipality_id for r in results}
+    )
+    accesses = [
+        (user_id, attach_access(User(pk=user_id, is_superuser=False), grants))
+        for user_id, grants in _members(organisations, Membership.Role.APPROVER).items()
+    ]
+    return {
+        result.pk: {
+            user_id
+            for user_id, access in accesses
+            if access.can_approve_result(indicators[result.indicator_id].programme_id, result.municipality_id)
+        }
+        for result in results
+    }
 
 
 REVIEWS = {  # (status before, status after) of the moves an approver makes
@@ -80,23 +89,22 @@ REVIEWS = {  # (status before, status after) of the moves an approver makes
 }
 
 
-def hands_on(results: Iterable[Result]) -> set[int]:
-    """Users who entered, changed or submitted any of these results (docs/design.md §7: they do
-    not approve or return them): every author of the results' history except where the record
-    is a review (an approval, a return, a reopening). One query."""
+def hands_on_each(results: Iterable[Result]) -> dict[int, set[int]]:
+    """Result id → the users who entered, changed or submitted it (docs/design.md §7: they do not
+    approve or return it): every author of its history except where the record is a review (an
+    approval, a return, a reopening). One query."""
     results = list(results)
-    users = {r.created_by_id for r in results} | {r.submitted_by_id for r in results}
+    found = {r.pk: {r.created_by_id, r.submitted_by_id} - {None} for r in results}
     previous: dict[int, str] = {}
     for result_id, status, user_id in (
-        Result.history.filter(id__in=[r.pk for r in results])
+        Result.history.filter(id__in=list(found))
         .order_by("id", "history_date", "history_id")
         .values_list("id", "status", "history_user_id")
     ):
-        if (previous.get(result_id), status) not in REVIEWS:
-            users.add(user_id)
+        if user_id is not None and (previous.get(result_id), status) not in REVIEWS:
+            found[result_id].add(user_id)
         previous[result_id] = status
-    users.discard(None)
-    return users
+    return found
 
 
 def editors_by_organisation(organisation_ids: Iterable[int]) -> dict[int, set[int]]:

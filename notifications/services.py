@@ -9,7 +9,8 @@ once: the sender claims it under a row lock and stamps `emailed_at` in the same 
 
 import datetime
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from celery import current_app
@@ -98,18 +99,18 @@ def notification_create(
 def email_soon(notification_ids: list[int]) -> None:
     """Enqueue the e-mails of these notifications once the transaction commits (nothing on a
     rollback); a broker that cannot be reached is logged, and the daily job sends them later."""
-    if not notification_ids:
+    ids = list(notification_ids)
+    if not ids:
         return
 
     def enqueue() -> None:
         queue = settings.CELERY_NOTIFICATIONS_QUEUE  # read per call: tests point it at their own queue
         try:
-            for pk in notification_ids:
+            for pk in ids:
                 current_app.tasks[SEND_EMAIL_TASK].apply_async(args=[pk], queue=queue, retry=False)
         except Exception:
             logger.exception("Could not enqueue the e-mails of notifications %s; the daily job sends them.", ids)
 
-    ids = list(notification_ids)
     transaction.on_commit(enqueue, robust=True)
 
 
@@ -176,50 +177,100 @@ def _cell_parameters(indicator: Indicator, municipality: Organisation, start: da
     }
 
 
+@dataclass
+class _Telling:
+    """One group of moved results to tell of, and to whom."""
+
+    result: Result  # the first of the group: what the message is about
+    kind: str
+    recipients: set[int]
+    link: Link
+
+
 @transaction.atomic
-def result_status_notify(
-    *, result: Result, previous_status: str, user: AbstractBaseUser | None, comment: str = ""
+def results_status_notify(
+    *, moves: Sequence[tuple[Result, str]], user: AbstractBaseUser | None, comment: str = ""
 ) -> list[Notification]:
-    """Tell exactly the right people that a result moved (docs/reporting-cycle.md):
-    submitted → those who may approve it, but not whoever entered, changed or submitted it;
-    returned → its submitter, with the comment and a link to the cell; approved → its submitter.
-    Whoever acted is never told of their own action. Other moves tell no one."""
-    if not Result.indicator.is_cached(result):
-        result.indicator = Indicator.objects.select_related("programme").get(pk=result.indicator_id)
-    indicator = result.indicator
-    kind, recipients, link = None, set(), None
-    if result.status == Result.Status.SUBMITTED:
-        kind = Notification.Kind.RESULT_SUBMITTED
-        recipients = selectors.approvers_of(result) - selectors.hands_on([result])
-        link = queue_link(result)
-    elif result.status == Result.Status.RETURNED and result.submitted_by_id:
-        kind = Notification.Kind.RESULT_RETURNED
-        recipients = {result.submitted_by_id}
-        link = grid_link(result, indicator.measure)
-    elif result.status == Result.Status.APPROVED and previous_status == Result.Status.SUBMITTED:
-        kind = Notification.Kind.RESULT_APPROVED
-        recipients = {result.submitted_by_id} - {None}
-        link = grid_link(result, indicator.measure)
-    if user is not None:
-        recipients.discard(user.pk)
-    if kind is None or not recipients:
-        return []
-    municipality = Organisation.objects.only("id", "name_en", "name_ar").get(pk=result.municipality_id)
-    parameters = {
-        **_cell_parameters(indicator, municipality, result.period_start, result.period_end),
-        "actor": _display(user),
-        "comment": comment,
+    """Tell exactly the right people that results moved (docs/reporting-cycle.md), one
+    notification per recipient and group (indicator, municipality, period):
+    submitted → those who may approve them (`projects.access`), but not whoever entered, changed
+    or submitted them; returned → the submitter, with the comment and a link to the cell;
+    approved → the submitter. Whoever acted is never told of their own action; other moves tell
+    no one. A fixed number of queries for any number of results (plus, per approver who may be
+    told, what their access needs)."""
+    results = [result for result, _previous in moves]
+    indicators = {
+        i.pk: i
+        for i in Indicator.objects.filter(pk__in={r.indicator_id for r in results})
+        .select_related("programme")
+        .only("id", "code", "name_en", "name_ar", "measure", "programme__id", "programme__implementer_id")
     }
-    return notifications_create(
-        recipient_ids=recipients,
-        kind=kind,
-        parameters=parameters,
-        link=link,
-        indicator_id=indicator.pk,
-        municipality_id=municipality.pk,
-        period_start=result.period_start,
-        period_end=result.period_end,
-    )
+    submitted = [r for r in results if r.status == Result.Status.SUBMITTED]
+    approvers = selectors.approvers_of(submitted, indicators) if submitted else {}
+    hands = selectors.hands_on_each(submitted) if submitted else {}
+    groups: dict[tuple, _Telling] = {}
+    for result, previous in moves:
+        group = (result.indicator_id, result.municipality_id, result.period_start, result.status)
+        indicator = indicators[result.indicator_id]
+        if result.status == Result.Status.SUBMITTED:
+            telling = groups.setdefault(
+                group, _Telling(result, Notification.Kind.RESULT_SUBMITTED, set(), queue_link(result))
+            )
+            telling.recipients |= approvers[result.pk] - hands[result.pk]
+        elif result.status == Result.Status.RETURNED and result.submitted_by_id:
+            telling = groups.setdefault(
+                group, _Telling(result, Notification.Kind.RESULT_RETURNED, set(), grid_link(result, indicator.measure))
+            )
+            telling.recipients.add(result.submitted_by_id)
+        elif result.status == Result.Status.APPROVED and previous == Result.Status.SUBMITTED and result.submitted_by_id:
+            telling = groups.setdefault(
+                group, _Telling(result, Notification.Kind.RESULT_APPROVED, set(), grid_link(result, indicator.measure))
+            )
+            telling.recipients.add(result.submitted_by_id)
+    for telling in groups.values():
+        telling.recipients.discard(user.pk if user is not None else None)
+    groups = {key: telling for key, telling in groups.items() if telling.recipients}
+    if not groups:
+        return []
+    municipalities = {
+        m.pk: m
+        for m in Organisation.objects.filter(pk__in={t.result.municipality_id for t in groups.values()}).only(
+            "id", "name_en", "name_ar"
+        )
+    }
+    preferences = selectors.preferences_for({pk for t in groups.values() for pk in t.recipients})
+    new = []
+    for telling in groups.values():
+        result = telling.result
+        parameters = {
+            **_cell_parameters(
+                indicators[result.indicator_id],
+                municipalities[result.municipality_id],
+                result.period_start,
+                result.period_end,
+            ),
+            "actor": _display(user),
+            "comment": comment,
+        }
+        for user_id in sorted(telling.recipients):
+            language = preferences[user_id].language
+            new.append(
+                Notification(
+                    recipient_id=user_id,
+                    kind=telling.kind,
+                    language=language,
+                    message=messages.render(telling.kind, parameters, language),
+                    parameters=parameters,
+                    url=telling.link(language),
+                    indicator_id=result.indicator_id,
+                    municipality_id=result.municipality_id,
+                    period_start=result.period_start,
+                    period_end=result.period_end,
+                )
+            )
+    created = Notification.objects.bulk_create(new)
+    email_soon([n.pk for n in created if preferences[n.recipient_id].email == NotificationPreference.Email.IMMEDIATE])
+    return created
 
 
 # Reminders -----------------------------------------------------------------------------------
@@ -327,6 +378,7 @@ def notifications_mark_read(*, user: AbstractBaseUser, ids: Iterable[int] | None
     return unread.update(read_at=timezone.now())
 
 
+@transaction.atomic
 def notification_mark_read(*, notification: Notification) -> Notification:
     if notification.read_at is None:
         notification.read_at = timezone.now()

@@ -1,5 +1,6 @@
 """Who hears of a result's moves (docs/reporting-cycle.md): exactly those who may act on it."""
 
+import datetime
 from decimal import Decimal
 
 import pytest
@@ -12,6 +13,7 @@ from notifications.services import preference_update
 from tests.roles import Q2
 
 pytestmark = pytest.mark.django_db
+ONE_DAY = datetime.timedelta(days=1)
 
 
 def told(kind):
@@ -124,3 +126,31 @@ def test_a_savepoint_rolled_back_does_not_silence_a_later_attempt(world):
             raise RuntimeError
         result_submit(result=Result.objects.get(pk=world.results["x_draft"].pk), user=editor)
     assert Notification.objects.filter(recipient=world.users["ministry_approver"]).count() == 1
+
+
+def test_a_bulk_submission_tells_each_approver_once_per_block_in_a_fixed_number_of_queries(world):
+    """The write path sends one signal for everything a write moved: two cells or twelve cost the
+    same number of queries, and each approver hears once per cell."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from indicators.services import results_upsert
+    from tests import factories as f
+
+    editor = world.users["municipality_x_editor"]
+    x = world.orgs["x"]
+
+    def submit(months: int) -> int:
+        indicator = f.IndicatorFactory(programme=world.programmes["p1"], frequency="monthly")
+        rows = [
+            ResultRow(indicator.pk, x.pk, start, end, {}, value=Decimal(month))
+            for month in range(1, months + 1)
+            for start, end in [(datetime.date(2025, month, 1), datetime.date(2025, month + 1, 1) - ONE_DAY)]
+        ]
+        with CaptureQueriesContext(connection) as queries:
+            results_upsert(rows=rows, user=editor, status=Result.Status.SUBMITTED)
+        told = Notification.objects.filter(indicator=indicator, kind=Notification.Kind.RESULT_SUBMITTED)
+        assert told.filter(recipient=world.users["ministry_approver"]).count() == months
+        return len(queries)
+
+    assert submit(2) == submit(11)

@@ -3,8 +3,9 @@ report's benchmark (docs/performance.md, "Completeness").
 
 Builds `bench_rollups`' dataset (municipalities × indicators × periods × 5 disaggregations of
 results) in a database of its own (created and dropped here), makes every programme start on
-1 January 2024 and gives the totals a reporting history: 10% of them drafts (missing), the others
-first submitted 0–60 days after their period ended (on time or late against the 30 days allowed).
+1 January 2024 and gives the totals a reporting history: every tenth a draft (missing), the others
+first submitted 0–60 days after their period ended (on time or late against the 30 days allowed),
+spread deterministically.
 Then prints ONE JSON line:
 
     cells               expected cells (indicator × municipality × period due by --as-of)
@@ -21,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import secrets
 import statistics
 import subprocess
 import sys
@@ -69,7 +71,7 @@ class Command(BaseCommand):
                 "DATABASE_URL": _url(server, name),
                 "DJANGO_SETTINGS_MODULE": "twinning.settings",
                 "DEBUG": "0",
-                "SECRET_KEY": os.environ.get("SECRET_KEY") or "bench-only-secret-key-0123456789-abcdefghijklmnop",
+                "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(60),
                 "ALLOWED_HOSTS": "testserver",
                 "SECURE_SSL_REDIRECT": "0",
                 "CELERY_TASK_ALWAYS_EAGER": "1",
@@ -93,13 +95,20 @@ def _history() -> None:
     """Give the loaded totals a reporting history (set-based, in one statement)."""
     with connection.cursor() as cursor:
         cursor.execute("UPDATE projects_programme SET start_date = DATE '2024-01-01'")
+        # Deterministic: every tenth total (the first included) a draft; the others first
+        # submitted 0–60 days after their period ended.
         cursor.execute(
             """
-            UPDATE indicators_result
-               SET status = CASE WHEN random() < 0.1 THEN 'draft' ELSE 'approved' END,
-                   first_submitted_at = (period_end + (random() * 60)::int + TIME '10:00') AT TIME ZONE 'UTC',
-                   submitted_at = (period_end + 61 + TIME '10:00') AT TIME ZONE 'UTC'
-             WHERE disaggregation_category = ''
+            WITH numbered AS (
+                SELECT id, row_number() OVER (ORDER BY id) AS n FROM indicators_result
+                WHERE disaggregation_category = ''
+            )
+            UPDATE indicators_result AS r
+               SET status = CASE WHEN numbered.n % 10 = 1 THEN 'draft' ELSE 'approved' END,
+                   first_submitted_at = (r.period_end + (numbered.n * 37 % 61)::int + TIME '10:00') AT TIME ZONE 'UTC',
+                   submitted_at = (r.period_end + 61 + TIME '10:00') AT TIME ZONE 'UTC'
+              FROM numbered
+             WHERE r.id = numbered.id
             """
         )
         cursor.execute("VACUUM ANALYZE")
