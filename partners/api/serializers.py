@@ -22,7 +22,6 @@ class OrganisationSerializer(APIModelSerializer):
             "population",
             "iati_ref",
         ]
-        extra_kwargs = {"name_en": {"required": True, "allow_blank": False}}
 
 
 class MemberUsernameField(serializers.SlugRelatedField):
