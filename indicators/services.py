@@ -1164,7 +1164,7 @@ def indicator_create(
     *,
     programme: Programme,
     code: str,
-    name_en: str,
+    name_en: str = "",
     disaggregations: Iterable[str | DisaggregationCategory] = (),
     **fields,
 ) -> Indicator:
@@ -1275,7 +1275,9 @@ def sdg_target_sort_key(code: str) -> tuple[int, bool, int | str]:
 
 
 @transaction.atomic
-def national_target_create(*, code: str, title_en: str, sdg_targets: Iterable[str] = (), **fields) -> NationalTarget:
+def national_target_create(
+    *, code: str, title_en: str = "", sdg_targets: Iterable[str] = (), **fields
+) -> NationalTarget:
     target = NationalTarget(code=code, title_en=title_en, sdg_targets=_clean_sdg_targets(sdg_targets))
     apply_changes(target, fields, allowed=NATIONAL_TARGET_FIELDS)
     return validated_save(target)
@@ -1336,7 +1338,7 @@ def _validate_goal_parent(goal: FunderGoal) -> None:
 
 @transaction.atomic
 def funder_goal_create(
-    *, donor: Organisation, code: str, title_en: str, sdg_targets: Iterable[str] = (), **fields
+    *, donor: Organisation, code: str, title_en: str = "", sdg_targets: Iterable[str] = (), **fields
 ) -> FunderGoal:
     if donor.kind != Organisation.Kind.DONOR:
         raise ValidationError({"donor": _("Funder goals belong to a donor organisation.")})

@@ -23,7 +23,8 @@ class Organisation(CheckedInputModel):
         OTHER = "other", _("Other")
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, db_index=True)
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    required_translations = ("name",)
     acronym = models.CharField(_("acronym"), max_length=30, blank=True)
     country = models.CharField(
         _("country"), max_length=2, validators=[country_code_validator], help_text=_("ISO 3166-1 alpha-2")
@@ -59,10 +60,16 @@ class Organisation(CheckedInputModel):
                     "Give both latitude (-90 to 90) and longitude (-180 to 180) in decimal degrees, or neither."
                 ),
             ),
-            models.UniqueConstraint(
-                fields=["kind", "name", "country"],
-                name="organisation_unique_kind_name_country",
-                violation_error_message=_("An organisation of this kind with this name already exists."),
+            # One per language, and only over names given in it: many organisations may have
+            # no English name (or no Arabic one), which is not a clash.
+            *(
+                models.UniqueConstraint(
+                    fields=["kind", f"name_{language}", "country"],
+                    condition=~Q(**{f"name_{language}": ""}),
+                    name=f"organisation_unique_kind_name_{language}_country",
+                    violation_error_message=_("An organisation of this kind with this name already exists."),
+                )
+                for language in ("en", "ar")
             ),
         ]
 

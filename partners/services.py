@@ -30,7 +30,7 @@ ORGANISATION_FIELDS = (
 def organisation_create(
     *,
     kind: str,
-    name_en: str,
+    name_en: str = "",
     name_ar: str = "",
     country: str,
     acronym: str = "",

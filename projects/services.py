@@ -84,7 +84,7 @@ def _scope_changed(programme_id: int) -> None:
 def programme_create(
     *,
     code: str,
-    name_en: str,
+    name_en: str = "",
     start_date: datetime.date,
     end_date: datetime.date,
     name_ar: str = "",
@@ -176,7 +176,7 @@ def _validate_twinning_municipalities(municipalities: Iterable[Organisation]) ->
 def twinning_create(
     *,
     programme: Programme,
-    name_en: str,
+    name_en: str = "",
     municipalities: Iterable[Organisation],
     name_ar: str = "",
     signed_on: datetime.date | None = None,
@@ -209,7 +209,13 @@ def twinning_update(*, twinning: Twinning, municipalities: Iterable[Organisation
 
 @transaction.atomic
 def theme_create(
-    *, code: str, name_en: str, name_ar: str = "", description_en: str = "", description_ar: str = "", dac_sector=""
+    *,
+    code: str,
+    name_en: str = "",
+    name_ar: str = "",
+    description_en: str = "",
+    description_ar: str = "",
+    dac_sector="",
 ) -> Theme:
     return validated_save(
         Theme(
@@ -243,7 +249,7 @@ def workstream_create(
     *,
     programme: Programme,
     theme: Theme,
-    name_en: str,
+    name_en: str = "",
     name_ar: str = "",
     description_en: str = "",
     description_ar: str = "",
@@ -311,7 +317,7 @@ def _validate_activity(activity: Activity) -> None:
 
 
 @transaction.atomic
-def activity_create(*, workstream: Workstream, title_en: str, start_date, end_date, **fields) -> Activity:
+def activity_create(*, workstream: Workstream, title_en: str = "", start_date, end_date, **fields) -> Activity:
     activity = Activity(workstream=workstream, title_en=title_en, start_date=start_date, end_date=end_date)
     apply_changes(activity, fields, allowed=ACTIVITY_FIELDS)
     _validate_activity(activity)

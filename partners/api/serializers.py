@@ -25,7 +25,6 @@ class OrganisationSerializer(APIModelSerializer):
             "latitude",
             "longitude",
         ]
-        extra_kwargs = {"name_en": {"required": True, "allow_blank": False}}
 
 
 class MemberUsernameField(serializers.SlugRelatedField):

@@ -33,7 +33,6 @@ class ProgrammeSerializer(APIModelSerializer):
             "fiscal_year_start_month",
             "reporting_due_days",
         ]
-        extra_kwargs = {"name_en": {"required": True, "allow_blank": False}}
 
 
 class TwinningSerializer(APIModelSerializer):
@@ -44,7 +43,6 @@ class TwinningSerializer(APIModelSerializer):
     class Meta:
         model = Twinning
         fields = ["id", "programme", "municipalities", *translated("name"), "signed_on", "status"]
-        extra_kwargs = {"name_en": {"required": True, "allow_blank": False}}
 
 
 class ThemeSerializer(APIModelSerializer):
@@ -53,7 +51,6 @@ class ThemeSerializer(APIModelSerializer):
     class Meta:
         model = Theme
         fields = ["id", "code", *translated("name", "description"), "dac_sector"]
-        extra_kwargs = {"name_en": {"required": True, "allow_blank": False}}
 
 
 class WorkstreamSerializer(APIModelSerializer):
@@ -77,7 +74,6 @@ class WorkstreamSerializer(APIModelSerializer):
             "lead",
             "municipalities",
         ]
-        extra_kwargs = {"name_en": {"required": True, "allow_blank": False}}
 
 
 class ActivitySerializer(APIModelSerializer):
@@ -102,4 +98,3 @@ class ActivitySerializer(APIModelSerializer):
             "participants_with_disability",
             *translated("lessons_learned"),
         ]
-        extra_kwargs = {"title_en": {"required": True, "allow_blank": False}}
