@@ -184,3 +184,26 @@ def test_progress_to_date_equals_the_contract_restated(measure, aggregation, dir
     assert judged(measure, aggregation, stored, as_of, direction) == brute_force(
         measure, aggregation, direction, raw, targets, as_of
     )
+
+
+def test_aligned_progress_to_date_is_section_5_over_pi_to_date():
+    """π to date = min(percent_to_date, 100), with the same weights and indicators as π."""
+    inputs = rm.AlignmentInputs(
+        lop_percent={1: D(40), 2: D(30), 3: D(20)},
+        percent_to_date={1: D(150), 2: D(70), 3: None},
+        indicator_programme={1: 9, 2: 9, 3: 9},
+        national_alignments=[(1, 100, D(1)), (2, 100, D(3)), (3, 100, D(1))],
+        goal_alignments=[(1, 200, D(1)), (2, 200, D(1))],
+        national_target_ids=[100],
+        goal_parent={200: None},
+        programme_donors={},
+        indicator_municipalities={},
+    )
+    report = rm.alignment_report(inputs)
+    (national,) = report.national_targets
+    assert national.progress == rm.divide(D(40 + 90 + 20), D(5))
+    assert national.progress_to_date == D(77.5)  # (1·100 + 3·70) / 4; indicator 3 has nothing due yet
+    (goal,) = report.funder_goals
+    assert goal.progress_to_date == D(85)  # (100 + 70) / 2
+    (cell,) = report.matrix
+    assert (cell.progress, cell.progress_to_date) == (D(35), D(85))
