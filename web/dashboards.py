@@ -48,10 +48,12 @@ def period_label(start, end) -> str:
 # IPTT (programme page) ----------------------------------------------------------------------
 
 
-def iptt_context(access: Access, programme: Programme) -> dict:
+def iptt_context(access: Access, programme: Programme, options: reports.IPTTOptions | None = None) -> dict:
     """The IPTT of `reporting.reports` (the same rows as the API's CSV/XLSX), cached per scope."""
+    options = options or reports.IPTTOptions()
     report = reports.cached(
-        reports.cache_key("iptt", access, programme.pk), lambda: reports.iptt(programme=programme, access=access)
+        reports.cache_key("iptt", access, programme.pk, *options.cache_parts),
+        lambda: reports.iptt(programme=programme, access=access, options=options),
     )
     # The page shows the periods that have a target or an actual (the downloads keep every period
     # of the programme's life, which for a long programme of monthly indicators is hundreds).
