@@ -117,10 +117,16 @@ def iptt_scope_visible(access: Access, programme: Programme, options: IPTTOption
         return True
     if options.scope == Rollup.Scope.TWINNING:
         return programme.twinnings.filter(pk=options.scope_id).exists()
+    return sees_municipality_rows(access, programme, options.scope_id) and options.scope_id in (
+        programme_municipality_ids(programme)
+    )
+
+
+def sees_municipality_rows(access: Access, programme: Programme, municipality_id: int) -> bool:
+    """Whether the user sees that municipality's own rows in the programme: everyone who sees the
+    programme whole; a member who sees it through a municipality, that municipality's only."""
     fully = access.fully_visible_programme_ids
-    if fully is not None and programme.pk not in fully and options.scope_id not in access.municipality_ids:
-        return False
-    return options.scope_id in programme_municipality_ids(programme)
+    return fully is None or programme.pk in fully or municipality_id in access.municipality_ids
 
 
 def iptt(*, programme: Programme, access: Access, options: IPTTOptions | None = None) -> dict[str, Any]:
