@@ -136,14 +136,44 @@ def _status_sql(actual: str, target: str, pct: str) -> str:
            END"""
 
 
-def _latest_sql(value: str) -> str:
+def _latest_sql(value: str, *, where: str = "") -> str:
     """SQL aggregate: `value` at the last period (by start, then end, as `rollup_math` orders them)
-    that has one. That is the greatest [start, end, value] triple in days since year 1, as numeric
-    arrays compare element by element: one hashed pass, no sort."""
+    that has one (and meets `where`, an `AND ...`). That is the greatest [start, end, value] triple
+    in days since year 1, as numeric arrays compare element by element: one hashed pass, no sort."""
     return (
         "(max(ARRAY[(period_start - DATE '0001-01-01')::numeric, (period_end - DATE '0001-01-01')::numeric, "
-        f"{value}]) FILTER (WHERE {value} IS NOT NULL))[3]"
+        f"{value}]) FILTER (WHERE {value} IS NOT NULL {where}))[3]"
     )
+
+
+def _to_date_aggregates() -> str:
+    """SQL aggregates over the period rows of a series (`period_start`, `period_end`, `actual` (the
+    running total for `cumulative`), `target`), for progress to date as of %(as_of)s (docs/design.md
+    §4, `rollup_math.progress_to_date`): over the periods ended by then (last day on or before it),
+    values as stored (6 places), the sums and the last values; `_to_date_values` picks by time
+    aggregation."""
+    ended = "AND period_end <= %(as_of)s"
+    target, actual = (f"round({column}, {rollup_math.VALUE_PLACES})" for column in ("target", "actual"))
+    return f"""sum({target}) FILTER (WHERE period_end <= %(as_of)s) AS sum_target_to_date,
+           {_latest_sql(target, where=ended)} AS last_target_to_date,
+           sum({actual}) FILTER (WHERE period_end <= %(as_of)s) AS sum_actual_to_date,
+           {_latest_sql(actual, where=ended)} AS last_actual_to_date"""
+
+
+def _to_date_values(series: str, agg: str) -> str:
+    """SQL select items: a series' target and actual to date from its `_to_date_aggregates`: the sums
+    for `sum`; for `cumulative` and `latest` the last values (a cumulative actual is the running
+    total, so its last value is the sum over the ended periods)."""
+    return f"""CASE WHEN {agg} = 'sum' THEN {series}.sum_target_to_date ELSE {series}.last_target_to_date END
+               AS target_to_date,
+           CASE WHEN {agg} = 'sum' THEN {series}.sum_actual_to_date ELSE {series}.last_actual_to_date END
+               AS actual_to_date"""
+
+
+def _status_to_date_sql(actual: str, target: str, pct: str) -> str:
+    """SQL for the status to date: no ended period with a target is `no_target`, whatever the data;
+    otherwise the status of any row (`_status_sql`)."""
+    return f"CASE WHEN {target} IS NULL THEN 'no_target' ELSE {_status_sql(actual, target, pct)} END"
 
 
 def _indicators_cte() -> str:
@@ -373,10 +403,11 @@ def _periodic_cte() -> str:
     """`periodic`: each cell's period actual. Only a cumulative indicator needs its series in order
     (a running total, carried over periods without data: docs/rollups.md §2, reading 3), so only
     its cells go through a window; every other period is its own cell, with no sort at all.
-    Periods that share a start are ordered by their end, as `rollup_math` orders them."""
+    Periods that share a start are ordered by their end, as `rollup_math` orders them. Period rows
+    have no progress to date (the LoP rows of `lop` do)."""
     return """periodic AS (
     SELECT c.indicator_id, c.scope, c.scope_id, c.period_start, c.period_end, c.cat, c.opt,
-           c.a AS actual, c.target
+           c.a AS actual, c.target, NULL::numeric AS target_to_date, NULL::numeric AS actual_to_date
     FROM cells c
     JOIN ind ON ind.id = c.indicator_id
     WHERE ind.agg <> 'cumulative'
@@ -384,7 +415,7 @@ def _periodic_cte() -> str:
     SELECT c.indicator_id, c.scope, c.scope_id, c.period_start, c.period_end, c.cat, c.opt,
            sum(c.a) OVER (PARTITION BY c.indicator_id, c.scope, c.scope_id, c.cat, c.opt
                           ORDER BY c.period_start, c.period_end ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
-           c.target
+           c.target, NULL, NULL
     FROM cells c
     JOIN ind ON ind.id = c.indicator_id
     WHERE ind.agg = 'cumulative'
@@ -392,37 +423,42 @@ def _periodic_cte() -> str:
 
 
 def _series_cte() -> str:
-    """`series`: every LoP value of a series (scope and disaggregation) in one hashed pass over
-    its cells, with no sort: the totals, and "latest", the value of the last period that has one
-    (`_latest_sql`)."""
+    """`series`: every LoP value of a series (scope and disaggregation) in one hashed pass over its
+    period rows, with no sort: the totals, "latest", the value of the last period that has one
+    (`_latest_sql`; for `cumulative` the running total there, which is the total), and the values of
+    its progress to date (`_to_date_aggregates`). In the same pass, so that no join attaches the
+    progress to date to its LoP row afterwards (the planner cannot estimate such a join over CTEs)."""
     return f"""series AS (
     SELECT indicator_id, scope, scope_id, cat, opt,
-           sum(a) AS total_a,
+           sum(actual) AS total_a,
            sum(target) AS total_target,
-           {_latest_sql("a")} AS latest_a,
-           {_latest_sql("target")} AS latest_target
-    FROM cells
+           {_latest_sql("actual")} AS latest_a,
+           {_latest_sql("target")} AS latest_target,
+           {_to_date_aggregates()}
+    FROM periodic
     GROUP BY indicator_id, scope, scope_id, cat, opt
 )"""
 
 
 def _lop_cte(*, programme_total_restriction: str = "") -> str:
-    """`lop`: the life-of-programme row of each series (docs/design.md §4): the latest actual for
-    `latest`, the total otherwise; the programme total's target is `lop_target` if set, else the
-    sum of the period targets (`sum`) or the last one. Every indicator also gets its programme
+    """`lop`: the life-of-programme row of each series (docs/design.md §4): the total actual for
+    `sum`, the latest otherwise (for `cumulative` the last running total); the programme total's
+    target is `lop_target` if set, else the sum of the period targets (`sum`) or the last one; and
+    the target and actual to date (`_to_date_values`). Every indicator also gets its programme
     total row when it has no cell at all, so it always has a row (docs/rollups.md §2, reading 4).
     `programme_total_restriction`: an `AND ...` on whether that row is wanted."""
     return f"""lop AS (
     SELECT s.indicator_id, s.scope, s.scope_id, NULL::date AS period_start, NULL::date AS period_end, s.cat, s.opt,
-           CASE WHEN ind.agg = 'latest' THEN s.latest_a ELSE s.total_a END AS actual,
+           CASE WHEN ind.agg = 'sum' THEN s.total_a ELSE s.latest_a END AS actual,
            CASE WHEN s.scope = 'programme' AND s.cat = '' AND ind.lop_target IS NOT NULL THEN ind.lop_target
                 WHEN ind.agg = 'sum' THEN s.total_target
                 ELSE s.latest_target
-           END AS target
+           END AS target,
+           {_to_date_values("s", "ind.agg")}
     FROM series s
     JOIN ind ON ind.id = s.indicator_id
     UNION ALL
-    SELECT ind.id, 'programme', ind.programme_id, NULL, NULL, '', '', NULL, ind.lop_target
+    SELECT ind.id, 'programme', ind.programme_id, NULL, NULL, '', '', NULL, ind.lop_target, NULL, NULL
     FROM ind
     WHERE TRUE {programme_total_restriction}
       AND ind.id NOT IN (SELECT c.indicator_id FROM cells c WHERE c.scope = 'programme' AND c.cat = '')
@@ -440,63 +476,33 @@ def _programme_total_requested() -> str:
 def _judged_cte() -> str:
     """`judged`: period and LoP rows with their percentage of target, rounded as stored
     (docs/design.md §4): 100 × actual / target (`increase`) or 100 × target / actual (`decrease`),
-    undefined when a side is undefined or the divisor is 0."""
+    undefined when a side is undefined or the divisor is 0; LoP rows also to date."""
     return f"""judged AS (
     SELECT x.*,
-           {_percent_sql("x.actual", "x.target", "ind.direction")} AS pct
+           {_percent_sql("x.actual", "x.target", "ind.direction")} AS pct,
+           {_percent_sql("x.actual_to_date", "x.target_to_date", "ind.direction")} AS pct_to_date
     FROM (SELECT * FROM periodic UNION ALL SELECT * FROM lop) x
     JOIN ind ON ind.id = x.indicator_id
-)"""
-
-
-def _to_date_cte(*, source: str) -> str:
-    """`to_date`: the progress to date of each series as of %(as_of)s (docs/design.md §4), judged
-    on `source`'s period rows as they are stored (`rollup_math.progress_to_date`): only the periods
-    that have ended by then (last day on or before it) count. The target to date is the sum of
-    their targets (`sum`) or the last one; the actual to date the sum of their actuals (`sum`) or
-    the last one (`latest`, and `cumulative`, whose period actual is the running total). No ended
-    period with a target is `no_target`. `source`: `periodic` when computing, the stored period
-    rows when refreshing."""
-    places = rollup_math.VALUE_PLACES
-    return f"""to_date AS (
-    SELECT j.*,
-           CASE WHEN j.target_to_date IS NULL THEN 'no_target'
-                ELSE {_status_sql("j.actual_to_date", "j.target_to_date", "j.pct_to_date")}
-           END AS status_to_date
-    FROM (
-        SELECT e.*, {_percent_sql("e.actual_to_date", "e.target_to_date", "e.direction")} AS pct_to_date
-        FROM (
-            SELECT p.indicator_id, p.scope, p.scope_id, p.cat, p.opt, ind.direction,
-                   CASE WHEN ind.agg = 'sum' THEN sum(round(p.target, {places}))
-                        ELSE {_latest_sql(f"round(p.target, {places})")} END AS target_to_date,
-                   CASE WHEN ind.agg = 'sum' THEN sum(round(p.actual, {places}))
-                        ELSE {_latest_sql(f"round(p.actual, {places})")} END AS actual_to_date
-            FROM {source} p
-            JOIN ind ON ind.id = p.indicator_id
-            WHERE p.period_end <= %(as_of)s
-            GROUP BY p.indicator_id, p.scope, p.scope_id, p.cat, p.opt, ind.agg, ind.direction
-        ) e
-    ) j
 )"""
 
 
 def _desired_cte() -> str:
     """`desired`: the rows as they must be stored: values rounded to the stored places, and the
     status decided on the stored percentage, so a row shown as 85.00 % is on track (docs/rollups.md
-    §2, readings 8 and 9). LoP rows carry their series' progress to date (`no_target` when no
-    period of the series has ended); period rows none."""
+    §2, readings 8 and 9). LoP rows carry their progress to date (`no_target` when no period of the
+    series with a target has ended); period rows none."""
     return f"""desired AS (
-    SELECT j.indicator_id, j.scope, j.scope_id, j.period_start, j.period_end, j.cat, j.opt,
-           round(j.actual, {rollup_math.VALUE_PLACES}) AS actual,
-           round(j.target, {rollup_math.VALUE_PLACES}) AS target,
-           j.pct,
-           {_status_sql("j.actual", "j.target", "j.pct")} AS status,
-           t.target_to_date, t.pct_to_date,
-           CASE WHEN j.period_start IS NULL THEN COALESCE(t.status_to_date, 'no_target') END AS status_to_date
-    FROM judged j
-    LEFT JOIN to_date t
-      ON j.period_start IS NULL AND t.indicator_id = j.indicator_id AND t.scope = j.scope
-     AND t.scope_id = j.scope_id AND t.cat = j.cat AND t.opt = j.opt
+    SELECT indicator_id, scope, scope_id, period_start, period_end, cat, opt,
+           round(actual, {rollup_math.VALUE_PLACES}) AS actual,
+           round(target, {rollup_math.VALUE_PLACES}) AS target,
+           pct,
+           {_status_sql("actual", "target", "pct")} AS status,
+           target_to_date,
+           pct_to_date,
+           CASE WHEN period_start IS NULL
+                THEN {_status_to_date_sql("actual_to_date", "target_to_date", "pct_to_date")}
+           END AS status_to_date
+    FROM judged
 )"""
 
 
@@ -665,7 +671,6 @@ def _whole_indicator_rows() -> tuple[str, ...]:
         _series_cte(),
         _lop_cte(),
         _judged_cte(),
-        _to_date_cte(source="periodic"),
         _desired_cte(),
     )
 
@@ -720,7 +725,6 @@ def cell_recompute_sql() -> str:
                 _series_cte(),
                 _lop_cte(programme_total_restriction=_programme_total_requested()),
                 _judged_cte(),
-                _to_date_cte(source="periodic"),
                 _desired_cte(),
                 _upsert_periods_cte(source="desired"),
                 _upsert_lop_cte(source="desired"),
@@ -832,34 +836,55 @@ def _stale_lop_cte() -> str:
 )"""
 
 
-def _stored_periods_cte() -> str:
-    """`stored_periods`: the stored period rows of the stale series, in `periodic`'s columns."""
+def _refreshed_to_date_cte() -> str:
+    """`to_date`: each stale LoP row's progress to date as of %(as_of)s, from the stored period rows
+    of its series (`_to_date_aggregates` and `_to_date_values`, as the recompute's `series` and `lop`
+    compute it), read through the rollup table's unique index, one series at a time: whatever the
+    number of stale rows, never a join the planner could misjudge into a quadratic one."""
     rollup = quoted_names(Rollup)
-    return f"""stored_periods AS (
-    SELECT r.{rollup.indicator} AS indicator_id, r.{rollup.scope} AS scope, r.{rollup.scope_id} AS scope_id,
-           r.{rollup.period_start} AS period_start, r.{rollup.period_end} AS period_end,
-           r.{rollup.disaggregation_category} AS cat, r.{rollup.disaggregation_option} AS opt,
-           r.{rollup.actual} AS actual, r.{rollup.target} AS target
-    FROM {rollup.table} r
-    WHERE r.{rollup.indicator} = ANY(%(ids)s) AND r.{rollup.period_start} IS NOT NULL
-      AND (r.{rollup.indicator}, r.{rollup.scope}, r.{rollup.scope_id}, r.{rollup.disaggregation_category},
-           r.{rollup.disaggregation_option}) IN (SELECT indicator_id, scope, scope_id, cat, opt FROM stale)
+    same_series = " AND ".join(
+        f"p.{column} = s.{alias}"
+        for column, alias in (
+            (rollup.indicator, "indicator_id"),
+            (rollup.scope_id, "scope_id"),
+            (rollup.scope, "scope"),
+            (rollup.disaggregation_category, "cat"),
+            (rollup.disaggregation_option, "opt"),
+        )
+    )
+    return f"""to_date AS (
+    SELECT v.*, {_percent_sql("v.actual_to_date", "v.target_to_date", "v.direction")} AS pct_to_date
+    FROM (
+        SELECT s.rollup_id, s.indicator_id, ind.direction, s.target_to_date AS stored_target,
+               s.pct_to_date AS stored_pct, s.status_to_date AS stored_status,
+               {_to_date_values("a", "ind.agg")}
+        FROM stale s
+        JOIN ind ON ind.id = s.indicator_id
+        CROSS JOIN LATERAL (
+            SELECT {_to_date_aggregates()}
+            FROM (
+                SELECT p.{rollup.period_start} AS period_start, p.{rollup.period_end} AS period_end,
+                       p.{rollup.actual} AS actual, p.{rollup.target} AS target
+                FROM {rollup.table} p
+                WHERE {same_series} AND p.{rollup.period_start} IS NOT NULL
+            ) periods
+        ) a
+    ) v
 )"""
 
 
 def _refreshed_cte() -> str:
     """`refreshed`: the stale LoP rows get their progress to date as of %(as_of)s (`no_target` when
-    no period of the series has ended); `computed_at` moves only where a number moved."""
+    no period of the series with a target has ended); `computed_at` moves only where a number moved."""
     rollup = quoted_names(Rollup)
     return f"""fresh AS (
-    SELECT s.rollup_id, s.indicator_id, t.target_to_date, t.pct_to_date,
-           COALESCE(t.status_to_date, 'no_target') AS status_to_date,
-           (s.target_to_date, s.pct_to_date, s.status_to_date)
-               IS DISTINCT FROM (t.target_to_date, t.pct_to_date, COALESCE(t.status_to_date, 'no_target')) AS moved
-    FROM stale s
-    LEFT JOIN to_date t
-      ON t.indicator_id = s.indicator_id AND t.scope = s.scope AND t.scope_id = s.scope_id
-     AND t.cat = s.cat AND t.opt = s.opt
+    SELECT t.rollup_id, t.indicator_id, t.target_to_date, t.pct_to_date, t.status_to_date,
+           (t.stored_target, t.stored_pct, t.stored_status)
+               IS DISTINCT FROM (t.target_to_date, t.pct_to_date, t.status_to_date) AS moved
+    FROM (
+        SELECT d.*, {_status_to_date_sql("d.actual_to_date", "d.target_to_date", "d.pct_to_date")} AS status_to_date
+        FROM to_date d
+    ) t
 ),
 refreshed AS (
     UPDATE {rollup.table} r
@@ -886,16 +911,15 @@ def _stamped_cte() -> str:
 @cache
 def refresh_to_date_sql() -> str:
     """The progress to date of the stale LoP rows of the indicators %(ids)s, refreshed from their
-    series' stored period rows (`_to_date_cte`, the part the recompute uses): returns the rows
-    refreshed and, of those, the rows whose numbers moved."""
+    series' stored period rows by the recompute's own aggregates: returns the rows refreshed, the
+    rows whose numbers moved, and the indicators stamped computed."""
     return "\n".join(
         [
             "/* rollup engine: refresh progress to date */",
             _with(
                 _indicators_cte(),
                 _stale_lop_cte(),
-                _stored_periods_cte(),
-                _to_date_cte(source="stored_periods"),
+                _refreshed_to_date_cte(),
                 _refreshed_cte(),
                 _stamped_cte(),
             ),
@@ -926,6 +950,8 @@ def refresh_progress_to_date(*, as_of: date | None = None) -> int:
             return summary.rows_corrected
         lock_indicators(ids)
         with connection.cursor() as cursor:
+            # Index lookups, one series at a time: compiling them (JIT) costs more than it saves.
+            cursor.execute("SET LOCAL jit TO OFF")
             cursor.execute(refresh_to_date_sql(), {"ids": ids, "as_of": as_of, "now": timezone.now()})
             _refreshed, moved, _stamped = cursor.fetchone()
     return moved
