@@ -2,8 +2,8 @@
 then save it, so a broken invariant reaches the user as a field message, never as an
 IntegrityError."""
 
-from collections.abc import Iterable
-from typing import TypeVar
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeVar
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, models, transaction
@@ -39,6 +39,22 @@ def apply_changes(instance: ModelT, changes: dict, *, allowed: Iterable[str]) ->
             setattr(instance, name, value)
             changed.add(name)
     return changed
+
+
+def refuse_moves(instance: models.Model, changes: dict[str, Any], refusals: Mapping[str, str]) -> None:
+    """Take out of `changes` the fields that say what an object belongs to (its programme, its
+    donor, its user). Sent again with the stored value they are accepted, so a client may send
+    the whole object back; a different value is refused with the given message on that field."""
+    errors = {}
+    for name, message in refusals.items():
+        if name not in changes:
+            continue
+        new = changes.pop(name)
+        stored = getattr(instance, instance._meta.get_field(name).attname)
+        if (new.pk if isinstance(new, models.Model) else new) != stored:
+            errors[name] = message
+    if errors:
+        raise ValidationError(errors)
 
 
 def _fields_in(condition: Q) -> list[str]:

@@ -84,8 +84,6 @@ class IndicatorAdmin(TranslatedServiceAdmin):
         return services.indicator_create(**data)
 
     def service_update(self, request, obj, data):
-        if "programme" in data:
-            raise ValidationError({"programme": _("An indicator cannot move to another programme.")})
         return services.indicator_update(indicator=obj, **data)
 
     def delete_refusal(self, obj):
@@ -195,10 +193,8 @@ class ResultAdmin(ServiceAdmin, SimpleHistoryAdmin):
     def service_update(self, request, obj, data):
         return services.result_update(result=obj, user=request.user, **only(data, *services.RESULT_VALUE_FIELDS))
 
-    def has_delete_permission(self, request, obj=None):
-        if obj is not None and obj.status == Result.Status.APPROVED:
-            return False  # locked until an approver reopens it
-        return super().has_delete_permission(request, obj)
+    def delete_refusal(self, obj):
+        return services.result_change_refusal(obj)
 
     def service_delete(self, request, obj):
         services.result_delete(result=obj, user=request.user)
@@ -267,8 +263,6 @@ class FunderGoalAdmin(TranslatedServiceAdmin):
         return services.funder_goal_create(**data)
 
     def service_update(self, request, obj, data):
-        if "donor" in data:
-            raise ValidationError({"donor": _("A goal cannot move to another donor.")})
         return services.funder_goal_update(funder_goal=obj, **data)
 
     def service_delete(self, request, obj):

@@ -10,21 +10,23 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from enum import StrEnum
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
+from django.core.validators import DecimalValidator, MaxLengthValidator, URLValidator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
-from simple_history.utils import bulk_create_with_history
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from common.dates import in_date_range
 from common.errors import ServiceError
 from common.models import date_range_message
-from common.services import apply_changes, validated_save
+from common.services import apply_changes, refuse_moves, validated_save
+from common.text import text_error
 from indicators.signals import alignment_inputs_changed, indicators_changed, result_cells_changed
 from partners.models import Organisation
 from projects.models import Programme
@@ -32,6 +34,7 @@ from projects.selectors import participating_municipality_ids
 
 from . import periods
 from .models import (
+    VALUE_DIGITS,
     Alignment,
     DisaggregationCategory,
     DisaggregationOption,
@@ -44,6 +47,8 @@ from .models import (
 
 MAX_BULK_RESULTS = 10_000
 EVIDENCE_URL_VALIDATOR = URLValidator(schemes=["http", "https"])
+EVIDENCE_URL_LENGTH_VALIDATOR = MaxLengthValidator(Result._meta.get_field("evidence_url").max_length)
+VALUE_DIGITS_VALIDATOR = DecimalValidator(VALUE_DIGITS["max_digits"], VALUE_DIGITS["decimal_places"])
 VALUE_QUANTUM = Decimal("0.0001")
 SDG_TARGET_PATTERN = re.compile(r"^(1[0-7]|[1-9])\.([1-9][0-9]?|[a-z])$")
 
@@ -80,6 +85,11 @@ FUNDER_GOAL_FIELDS = ("code", "title_en", "title_ar", "description_en", "descrip
 RESULT_VALUE_FIELDS = ("value", "numerator", "denominator", "comment", "evidence_url")
 
 
+STALE_MESSAGE = _("This result was changed by someone else (now version %(version)s). Reload it and try again.")
+LOCKED_MESSAGE = _("This result is approved and locked. An approver must reopen it before it can change.")
+EXISTS_MESSAGE = _("A result for this indicator, period, municipality and disaggregation already exists.")
+
+
 class StaleVersion(ServiceError):
     """The caller edited an older version of the result than the one stored."""
 
@@ -87,10 +97,7 @@ class StaleVersion(ServiceError):
 
     def __init__(self, current_version: int):
         self.current_version = current_version
-        super().__init__(
-            _("This result was changed by someone else (now version %(version)s). Reload it and try again.")
-            % {"version": current_version}
-        )
+        super().__init__(STALE_MESSAGE % {"version": current_version})
 
     def as_data(self) -> dict[str, Any]:
         return {"detail": str(self), "version": self.current_version}
@@ -105,11 +112,21 @@ class ResultLocked(ValidationError, ServiceError):
         return {"detail": " ".join(str(message) for message in self.messages)}
 
 
+class RowProblem(StrEnum):
+    """What kind of refusal a row error is, for callers that explain it in their own words (a
+    spreadsheet says to download a fresh copy); REST clients see only row, field and message."""
+
+    INVALID = "invalid"
+    CONFLICT = "conflict"  # the stored result is not the one the row was edited from
+    LOCKED = "locked"  # approved: it cannot change until reopened
+
+
 @dataclass
 class RowError:
     row: int
     field: str
     message: str
+    problem: RowProblem = RowProblem.INVALID
 
     def as_dict(self) -> dict[str, Any]:
         return {"row": self.row, "field": self.field, "message": str(self.message)}
@@ -171,13 +188,17 @@ def period_error(
     }
 
 
-# Results: one validator for single writes, bulk writes and spreadsheet imports ---------------
+# Results: one validator and one write path for the grid, spreadsheets and the API -----------
 
 
 @dataclass
 class ResultRow:
     """A result as entered, before validation; ids rather than objects so that 10,000 rows
-    validate in a handful of queries."""
+    validate in a handful of queries.
+
+    `version` is the version of the stored result the row was edited from (None: the row was
+    entered where no result was stored). `status`, when given, is the status this row asks for
+    (a bulk API row may name one); otherwise the call's status applies."""
 
     indicator_id: int | None
     municipality_id: int | None
@@ -189,12 +210,20 @@ class ResultRow:
     denominator: Decimal | None = None
     comment: str = ""
     evidence_url: str = ""
+    version: int | None = None
+    status: str | None = None
+
+    @property
+    def has_numbers(self) -> bool:
+        return not (self.value is None and self.numerator is None and self.denominator is None)
 
 
 class ResultValidator:
     """Checks result rows against the rules the database cannot hold: the period matches the
     indicator's frequency and fiscal year; the municipality takes part in the programme; the
-    disaggregation is one of the indicator's; the measure decides which values are needed.
+    disaggregation is one of the indicator's; the measure decides which values are needed; each
+    number fits the column that stores it; a comment holds no control characters. Bulk writes
+    skip `full_clean`, so what it would catch for a result is checked here.
 
     Everything it needs is loaded once for all rows (a fixed number of queries)."""
 
@@ -233,11 +262,18 @@ class ResultValidator:
         errors.extend(disaggregation_errors)
         value, value_errors = self._check_values(indicator, row)
         errors.extend(value_errors)
+        comment_error = text_error(row.comment or "")
+        if comment_error:
+            errors.append(("comment", str(comment_error)))
         if row.evidence_url:
             try:
+                EVIDENCE_URL_LENGTH_VALIDATOR(row.evidence_url)
                 EVIDENCE_URL_VALIDATOR(row.evidence_url)
-            except ValidationError:
-                errors.append(("evidence_url", str(_("Enter a valid link, starting with https:// or http://."))))
+            except ValidationError as error:
+                message = error.messages[0] if error.code == "max_length" else None
+                errors.append(
+                    ("evidence_url", message or str(_("Enter a valid link, starting with https:// or http://.")))
+                )
         if errors:
             return None, errors
         return {
@@ -315,9 +351,24 @@ class ResultValidator:
         return category, option, []
 
     @staticmethod
-    def _check_values(indicator: Indicator, row: ResultRow) -> tuple[Decimal | None, list[tuple[str, str]]]:
+    def _check_digits(row: ResultRow, names: Iterable[str]) -> list[tuple[str, str]]:
+        """A number the column cannot hold exactly is refused here, not rounded by the database
+        (docs/design.md §4, what a result may hold)."""
+        errors = []
+        for name in names:
+            number = getattr(row, name)
+            if number is None:
+                continue
+            try:
+                VALUE_DIGITS_VALIDATOR(number)
+            except ValidationError as error:
+                errors.append((name, " ".join(str(message) for message in error.messages)))
+        return errors
+
+    @classmethod
+    def _check_values(cls, indicator: Indicator, row: ResultRow) -> tuple[Decimal | None, list[tuple[str, str]]]:
         if indicator.measure == Indicator.Measure.PERCENTAGE:
-            errors = []
+            errors = cls._check_digits(row, ("numerator", "denominator"))
             if row.numerator is None:
                 errors.append(("numerator", str(_("A percentage indicator needs a numerator."))))
             elif row.numerator < 0:
@@ -330,7 +381,7 @@ class ResultValidator:
                 return None, errors
             value = (Decimal(100) * row.numerator / row.denominator).quantize(VALUE_QUANTUM, ROUND_HALF_UP)
             return value, []
-        errors = []
+        errors = cls._check_digits(row, ("value",))
         if row.value is None:
             errors.append(("value", str(_("Enter a value."))))
         elif indicator.measure == Indicator.Measure.NUMBER and row.value < 0:
@@ -350,37 +401,70 @@ def _raise_row_errors(errors: list[tuple[str, str]]) -> None:
     raise ValidationError(by_field)
 
 
-def _existing_cells(cells: set[tuple]) -> set[tuple]:
-    """Which of these (indicator, start, end, municipality, category, option) cells already exist."""
-    if not cells:
-        return set()
-    found = Result.objects.filter(
-        indicator_id__in={c[0] for c in cells},
-        period_start__in={c[1] for c in cells},
-        municipality_id__in={c[3] for c in cells},
-    ).values_list(
-        "indicator_id",
-        "period_start",
-        "period_end",
-        "municipality_id",
-        "disaggregation_category",
-        "disaggregation_option",
-    )
-    return set(found) & cells
+CELL_COLUMNS = (
+    "indicator_id",
+    "period_start",
+    "period_end",
+    "municipality_id",
+    "disaggregation_category",
+    "disaggregation_option",
+)
 
 
 def _cell(clean: Mapping[str, Any]) -> tuple:
-    return (
-        clean["indicator_id"],
-        clean["period_start"],
-        clean["period_end"],
-        clean["municipality_id"],
-        clean["disaggregation_category"],
-        clean["disaggregation_option"],
-    )
+    """The key of a clean row's cell (one result per cell: a database constraint)."""
+    return tuple(clean[name] for name in CELL_COLUMNS)
+
+
+def _result_cell(result: Result) -> tuple:
+    return tuple(getattr(result, name) for name in CELL_COLUMNS)
+
+
+def _row_cell(row: ResultRow) -> tuple | None:
+    """The cell a row names, before validation (None: its disaggregation names no one cell)."""
+    disaggregation = row.disaggregation or {}
+    if not isinstance(disaggregation, Mapping) or len(disaggregation) > 1:
+        return None
+    category, option = next(iter(disaggregation.items()), ("", ""))
+    return (row.indicator_id, row.period_start, row.period_end, row.municipality_id, category, option)
+
+
+def _stored_results(cells: set[tuple]) -> dict[tuple, Result]:
+    """The stored results of these cells, locked until the transaction ends.
+
+    One read finds which cells hold a result; one `SELECT … FOR UPDATE` in id order locks exactly
+    those rows, so two batches that share results wait for each other instead of deadlocking."""
+    cells = {cell for cell in cells if cell is not None}
+    if not cells:
+        return {}
+    candidates = Result.objects.filter(
+        indicator_id__in={cell[0] for cell in cells},
+        period_start__in={cell[1] for cell in cells},
+        municipality_id__in={cell[3] for cell in cells},
+    ).values_list("pk", *CELL_COLUMNS)
+    ids = [pk for pk, *cell in candidates if tuple(cell) in cells]
+    if not ids:
+        return {}
+    locked = Result.objects.filter(pk__in=ids).order_by("pk").select_for_update()
+    return {_result_cell(result): result for result in locked}
+
+
+def _differing_fields(clean: Mapping[str, Any], stored: Result) -> list[str]:
+    """The values a clean row would change on the stored result, in the order of the fields."""
+    return [name for name in RESULT_VALUE_FIELDS if clean[name] != getattr(stored, name)]
+
+
+def result_change_refusal(result: Result) -> ResultLocked | None:
+    """Why the result's values may not change or the result be deleted now, or None: an approved
+    result counts in the rollups and is locked until an approver reopens it."""
+    if result.status == Result.Status.APPROVED:
+        return ResultLocked(LOCKED_MESSAGE)
+    return None
 
 
 CREATABLE_STATUSES = (Result.Status.DRAFT, Result.Status.SUBMITTED, Result.Status.APPROVED)
+SUBMITTABLE_STATUSES = (Result.Status.DRAFT, Result.Status.RETURNED)
+NEW_STATUS_MESSAGE = _("New results are drafts, submitted or (for approvers) approved.")
 
 
 def _status_stamps(status: str, user: AbstractBaseUser | None) -> dict[str, Any]:
@@ -393,14 +477,195 @@ def _status_stamps(status: str, user: AbstractBaseUser | None) -> dict[str, Any]
     return stamps
 
 
-@transaction.atomic
-def results_create(
-    *, rows: Sequence[ResultRow], user: AbstractBaseUser | None, status: str = Result.Status.DRAFT
-) -> list[Result]:
-    """Create many results at once: all or none. Invalid rows raise BulkValidationError with one
-    entry per problem (row numbers count from 0, in the order given)."""
+class Written(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    DELETED = "deleted"
+
+
+@dataclass
+class RowOutcome:
+    """What `results_upsert` did with one row."""
+
+    written: Written
+    result: Result | None  # as stored now; None when deleted, or when the row left an empty cell empty
+    submitted: bool = False  # this write sent it for approval
+
+
+@dataclass
+class UpsertOutcome:
+    rows: list[RowOutcome]
+
+    def count(self, written: Written) -> int:
+        return sum(1 for row in self.rows if row.written == written)
+
+    @property
+    def results(self) -> list[Result]:
+        """The stored results of the rows, in the order of the rows."""
+        return [row.result for row in self.rows if row.result is not None]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = {written.value: self.count(written) for written in Written}
+        counts["submitted"] = sum(1 for row in self.rows if row.submitted)
+        return counts
+
+
+UPDATED_RESULT_FIELDS = [
+    *RESULT_VALUE_FIELDS,
+    "status",
+    "submitted_by",
+    "submitted_at",
+    "version",
+    "updated_at",
+]
+WRITE_BATCH_SIZE = 1000
+
+
+def _row_statuses(rows: Sequence[ResultRow], status: str) -> tuple[str, list[RowError]]:
+    """The one status every row of a call ends in (docs/design.md §6), and the rows that ask for
+    another."""
     if status not in CREATABLE_STATUSES:
-        raise ValidationError({"status": _("New results are drafts, submitted or (for approvers) approved.")})
+        raise ValidationError({"status": NEW_STATUS_MESSAGE})
+    asked = [row.status or status for row in rows]
+    batch_status = asked[0] if asked else status
+    errors = []
+    for index, row_status in enumerate(asked):
+        if row_status not in CREATABLE_STATUSES:
+            errors.append(RowError(index, "status", NEW_STATUS_MESSAGE))
+        elif row_status != batch_status:
+            errors.append(RowError(index, "status", _("All rows of one request must share one status.")))
+    return batch_status, errors
+
+
+@transaction.atomic
+def results_upsert(
+    *,
+    rows: Sequence[ResultRow],
+    user: AbstractBaseUser | None,
+    status: str = Result.Status.DRAFT,
+    empty_rows_delete: bool = False,
+) -> UpsertOutcome:
+    """Bring the results of the rows' cells to what the rows say, all or nothing: the result
+    entry grid, the spreadsheet import and the bulk API all write through here.
+
+    A new cell is created; a stored result the row changes is updated; a row equal to what is
+    stored writes nothing (no history, no new version, no recompute). With `empty_rows_delete`
+    (the grid), a row without numbers empties its cell. Any bad row raises BulkValidationError,
+    one entry per problem (rows counted from 0), and nothing is written.
+
+    `status` is where the rows end: `draft` leaves stored results in their status; `submitted`
+    also submits the rows' drafts and returned results; `approved` creates results verified
+    elsewhere and approves nothing stored. Every row of a call ends in the same status.
+
+    A row that differs from the stored result and was edited from another version of it (or from
+    none) is a conflict: someone changed or created it in between. An approved result is locked.
+
+    Set-based: the rows are validated together, the stored results of their cells read and locked
+    once, and inserts and updates written in bulk with their history, so the number of queries
+    does not grow with the rows (deletes, which only the grid asks for, cost a few each)."""
+    return _write_results(rows=rows, user=user, status=status, empty_rows_delete=empty_rows_delete)
+
+
+@dataclass
+class _Writes:
+    """What a batch will write, decided row by row before anything is written."""
+
+    user: AbstractBaseUser | None
+    status: str
+    now: datetime.datetime = field(default_factory=timezone.now)
+    outcomes: list[RowOutcome | None] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    creates: list[tuple[int, Result]] = field(default_factory=list)
+    updates: list[Result] = field(default_factory=list)
+    deletes: list[Result] = field(default_factory=list)
+
+    def refuse(self, index: int, field_name: str, message: Any, problem: RowProblem = RowProblem.INVALID) -> None:
+        self.errors.append(RowError(index, field_name, message, problem))
+
+    def empty(self, index: int, row: ResultRow, stored: Result | None) -> None:
+        """A grid row without numbers: its cell is to be empty."""
+        if stored is None:
+            self.outcomes[index] = RowOutcome(Written.UNCHANGED, None)
+        elif row.version != stored.version:
+            self.refuse(index, "non_field_errors", STALE_MESSAGE % {"version": stored.version}, RowProblem.CONFLICT)
+        elif result_change_refusal(stored) is not None:
+            self.refuse(index, "non_field_errors", LOCKED_MESSAGE, RowProblem.LOCKED)
+        else:
+            self.deletes.append(stored)
+            self.outcomes[index] = RowOutcome(Written.DELETED, None)
+
+    def create(self, index: int, clean: dict[str, Any]) -> None:
+        result = Result(**clean, created_by=self.user, **_status_stamps(self.status, self.user))
+        self.creates.append((index, result))
+        self.outcomes[index] = RowOutcome(Written.CREATED, result, submitted=self.status == Result.Status.SUBMITTED)
+
+    def change(self, index: int, row: ResultRow, clean: dict[str, Any], stored: Result) -> None:
+        """A valid row whose cell holds a result."""
+        differing = _differing_fields(clean, stored)
+        if differing and row.version is None:
+            self.refuse(index, "non_field_errors", EXISTS_MESSAGE, RowProblem.CONFLICT)
+        elif differing and row.version != stored.version:
+            self.refuse(index, differing[0], STALE_MESSAGE % {"version": stored.version}, RowProblem.CONFLICT)
+        elif differing and result_change_refusal(stored) is not None:
+            self.refuse(index, differing[0], LOCKED_MESSAGE, RowProblem.LOCKED)
+        elif self.status == Result.Status.APPROVED and stored.status != Result.Status.APPROVED:
+            message = _("This result already exists; only new results are created approved. Approve it in review.")
+            self.refuse(index, "status", message)
+        else:
+            submitting = self.status == Result.Status.SUBMITTED and stored.status in SUBMITTABLE_STATUSES
+            if not differing and not submitting:
+                self.outcomes[index] = RowOutcome(Written.UNCHANGED, stored)
+                return
+            for name in differing:
+                setattr(stored, name, clean[name])
+            if submitting:
+                stored.status, stored.submitted_by, stored.submitted_at = Result.Status.SUBMITTED, self.user, self.now
+            stored.version += 1
+            stored.updated_at = self.now
+            stored._history_user = self.user
+            self.updates.append(stored)
+            self.outcomes[index] = RowOutcome(Written.UPDATED, stored, submitted=submitting)
+
+    def write(self) -> None:
+        for result in self.deletes:
+            result._history_user = self.user
+            result.delete()
+        if self.updates:
+            bulk_update_with_history(
+                self.updates,
+                Result,
+                UPDATED_RESULT_FIELDS,
+                batch_size=WRITE_BATCH_SIZE,
+                default_user=self.user,
+                default_date=self.now,
+            )
+        if self.creates:
+            try:
+                with transaction.atomic():
+                    bulk_create_with_history(
+                        [result for _index, result in self.creates],
+                        Result,
+                        batch_size=WRITE_BATCH_SIZE,
+                        default_user=self.user,
+                    )
+            except IntegrityError as error:  # a concurrent writer took one of the cells after our read
+                message = _("Another user saved some of these results at the same time; try again.")
+                raise BulkValidationError([RowError(self.creates[0][0], "non_field_errors", message)]) from error
+        if self.status == Result.Status.APPROVED and self.creates:  # drafts and submissions move no number
+            result_cells_changed.send(sender=Result, cells=[_counted_cell(result) for _index, result in self.creates])
+
+
+def _write_results(
+    *,
+    rows: Sequence[ResultRow],
+    user: AbstractBaseUser | None,
+    status: str,
+    empty_rows_delete: bool = False,
+    create_only: bool = False,
+) -> UpsertOutcome:
+    """`results_upsert`, or with `create_only` `results_create`: every cell must be new."""
     if len(rows) > MAX_BULK_RESULTS:
         raise BulkTooLarge(
             [
@@ -411,48 +676,45 @@ def results_create(
                 )
             ]
         )
+    batch_status, status_errors = _row_statuses(rows, status)
+    writes = _Writes(user=user, status=batch_status, outcomes=[None] * len(rows), errors=status_errors)
     validator = ResultValidator({r.indicator_id for r in rows}, {r.municipality_id for r in rows})
-    errors: list[RowError] = []
-    cleaned: list[tuple[int, dict[str, Any]]] = []
+    stored_by_cell = _stored_results({_row_cell(row) for row in rows})
     seen: dict[tuple, int] = {}
     for index, row in enumerate(rows):
+        stored = stored_by_cell.get(_row_cell(row))
+        if empty_rows_delete and not row.has_numbers and (stored is not None or not (row.comment or row.evidence_url)):
+            writes.empty(index, row, stored)
+            continue
         clean, row_errors = validator.check(row)
-        errors.extend(RowError(index, field_name, message) for field_name, message in row_errors)
+        for field_name, message in row_errors:
+            writes.refuse(index, field_name, message)
         if clean is None:
             continue
         cell = _cell(clean)
         if cell in seen:
-            errors.append(
-                RowError(
-                    index, "non_field_errors", _("Row %(other)s already gives this result.") % {"other": seen[cell]}
-                )
-            )
-            continue
-        seen[cell] = index
-        cleaned.append((index, clean))
-    existing = _existing_cells(set(seen))
-    for index, clean in cleaned:
-        if _cell(clean) in existing:
-            errors.append(
-                RowError(
-                    index,
-                    "non_field_errors",
-                    _("A result for this indicator, period, municipality and disaggregation already exists."),
-                )
-            )
-    if errors:
-        raise BulkValidationError(sorted(errors, key=lambda e: e.row))
-    stamps = _status_stamps(status, user)
-    results = [Result(**clean, created_by=user, **stamps) for _index, clean in cleaned]
-    try:
-        with transaction.atomic():
-            created = bulk_create_with_history(results, Result, batch_size=1000, default_user=user)
-    except IntegrityError as error:  # a concurrent writer took one of the cells after our check
-        message = _("Another user saved some of these results at the same time; try again.")
-        raise BulkValidationError([RowError(0, "non_field_errors", message)]) from error
-    if status == Result.Status.APPROVED:  # drafts and submissions move no number
-        result_cells_changed.send(sender=Result, cells=[_counted_cell(result) for result in results])
-    return created
+            message = _("Row %(other)s already gives this result.") % {"other": seen[cell]}
+            writes.refuse(index, "non_field_errors", message)
+        elif stored is None:
+            writes.create(index, clean)
+        elif create_only:
+            writes.refuse(index, "non_field_errors", EXISTS_MESSAGE, RowProblem.CONFLICT)
+        else:
+            writes.change(index, row, clean, stored)
+        seen.setdefault(cell, index)
+    if writes.errors:
+        raise BulkValidationError(sorted(writes.errors, key=lambda e: e.row))
+    writes.write()
+    return UpsertOutcome(rows=list(writes.outcomes))
+
+
+@transaction.atomic
+def results_create(
+    *, rows: Sequence[ResultRow], user: AbstractBaseUser | None, status: str = Result.Status.DRAFT
+) -> list[Result]:
+    """Create many results at once, all or none: every row's cell must be new. Invalid rows raise
+    BulkValidationError with one entry per problem (row numbers count from 0, in the order given)."""
+    return _write_results(rows=rows, user=user, status=status, create_only=True).results
 
 
 def _counted_cell(result: Result) -> tuple[int, int, str, str]:
@@ -513,15 +775,46 @@ def _lock(result: Result) -> Result:
     return Result.objects.select_for_update().select_related("indicator__programme").get(pk=result.pk)
 
 
+def _refuse_cell_and_status_changes(result: Result, changes: dict[str, Any]) -> None:
+    """What a result is about never changes (so it never moves to another indicator, programme or
+    municipality), and its status moves only through the transitions. Sent again unchanged, as a
+    client sending the whole result back does, these fields are accepted and dropped."""
+    stored = {
+        "indicator": result.indicator_id,
+        "municipality": result.municipality_id,
+        "period_start": result.period_start,
+        "period_end": result.period_end,
+        "disaggregation": result.disaggregation,
+        "status": result.status,
+    }
+    errors: dict[str, Any] = {}
+    for name, current in stored.items():
+        if name not in changes:
+            continue
+        new = changes.pop(name)
+        new = new.pk if hasattr(new, "pk") else (new or {}) if name == "disaggregation" else new
+        if new != current:
+            errors[name] = (
+                _("The status changes only by submitting, approving, returning or reopening the result.")
+                if name == "status"
+                else _("This field cannot change on an existing result; delete it and create another.")
+            )
+    if errors:
+        raise ValidationError(errors)
+
+
 @transaction.atomic
 def result_update(
     *, result: Result, user: AbstractBaseUser | None, expected_version: int | None = None, **changes
 ) -> Result:
-    """Change a result's values. Approved results are locked until reopened."""
+    """Change a result's values. What it is about and its status are fixed here; approved results
+    are locked until reopened; values equal to what is stored write nothing."""
     result = _lock(result)
+    _refuse_cell_and_status_changes(result, changes)
     _check_version(result, expected_version)
-    if result.status == Result.Status.APPROVED:
-        raise ResultLocked(_("This result is approved and locked. An approver must reopen it before it can change."))
+    refusal = result_change_refusal(result)
+    if refusal is not None:
+        raise refusal
     unknown = set(changes) - set(RESULT_VALUE_FIELDS)
     if unknown:
         raise ValidationError({name: _("This field cannot be changed on an existing result.") for name in unknown})
@@ -540,7 +833,10 @@ def result_update(
     clean, errors = ResultValidator([result.indicator_id], [result.municipality_id]).check(row)
     if errors:
         _raise_row_errors(errors)
-    for name in RESULT_VALUE_FIELDS:
+    differing = _differing_fields(clean, result)
+    if not differing:
+        return result
+    for name in differing:
         setattr(result, name, clean[name])
     result.version += 1
     result._history_user = user
@@ -549,7 +845,7 @@ def result_update(
 
 
 TRANSITIONS = {
-    "submit": ({Result.Status.DRAFT, Result.Status.RETURNED}, Result.Status.SUBMITTED),
+    "submit": (set(SUBMITTABLE_STATUSES), Result.Status.SUBMITTED),
     "approve": ({Result.Status.SUBMITTED}, Result.Status.APPROVED),
     "return": ({Result.Status.SUBMITTED}, Result.Status.RETURNED),
     "reopen": ({Result.Status.APPROVED}, Result.Status.DRAFT),
@@ -616,8 +912,9 @@ def result_reopen(*, result: Result, user: AbstractBaseUser | None, expected_ver
 @transaction.atomic
 def result_delete(*, result: Result, user: AbstractBaseUser | None) -> None:
     result = _lock(result)
-    if result.status == Result.Status.APPROVED:
-        raise ResultLocked(_("This result is approved and locked. An approver must reopen it before it can change."))
+    refusal = result_change_refusal(result)
+    if refusal is not None:
+        raise refusal
     result._history_user = user
     result.delete()
 
@@ -673,6 +970,11 @@ def target_set(
 
 @transaction.atomic
 def target_update(*, target: Target, **changes) -> Target:
+    """Change a target; it may move to another indicator of its programme, never to another
+    programme."""
+    indicator = changes.get("indicator")
+    if indicator is not None and indicator.programme_id != target.indicator.programme_id:
+        raise ValidationError({"indicator": _("A target cannot move to another programme.")})
     fields = {
         "indicator": target.indicator,
         "municipality": target.municipality,
@@ -748,6 +1050,7 @@ def indicator_create(
 def indicator_update(
     *, indicator: Indicator, disaggregations: Iterable[str | DisaggregationCategory] | None = None, **changes
 ) -> Indicator:
+    refuse_moves(indicator, changes, {"programme": _("An indicator cannot move to another programme.")})
     original_frequency = indicator.frequency
     changed = apply_changes(indicator, changes, allowed=INDICATOR_FIELDS)
     if "frequency" in changed and (indicator.results.exists() or indicator.targets.exists()):
@@ -914,6 +1217,7 @@ def funder_goal_create(
 
 @transaction.atomic
 def funder_goal_update(*, funder_goal: FunderGoal, sdg_targets: Iterable[str] | None = None, **changes) -> FunderGoal:
+    refuse_moves(funder_goal, changes, {"donor": _("A goal cannot move to another donor.")})
     changed = apply_changes(funder_goal, changes, allowed=FUNDER_GOAL_FIELDS)
     if sdg_targets is not None:
         funder_goal.sdg_targets = _clean_sdg_targets(sdg_targets)

@@ -36,11 +36,4 @@ class MembershipAdmin(ServiceAdmin):
         return services.membership_create(**only(data, "user", "organisation", "role"))
 
     def service_update(self, request, obj, data):
-        if set(data) - {"role"}:
-            obj.delete()
-            return services.membership_create(
-                user=data.get("user", obj.user),
-                organisation=data.get("organisation", obj.organisation),
-                role=data.get("role", obj.role),
-            )
-        return services.membership_update(membership=obj, role=data.get("role", obj.role))
+        return services.membership_update(membership=obj, **data)

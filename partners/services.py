@@ -2,8 +2,9 @@
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
-from common.services import apply_changes, validated_save
+from common.services import apply_changes, refuse_moves, validated_save
 
 from .models import Membership, Organisation
 
@@ -62,9 +63,14 @@ def membership_create(*, user: AbstractBaseUser, organisation: Organisation, rol
 
 
 @transaction.atomic
-def membership_update(*, membership: Membership, role: str) -> Membership:
-    membership.role = role
-    return validated_save(membership)
+def membership_update(*, membership: Membership, **changes) -> Membership:
+    """Change a member's role. A membership never moves to another user or organisation (what
+    one person could do in one organisation stays in its history): a new one is made instead."""
+    moved = _("Create a new membership instead of moving this one.")
+    refuse_moves(membership, changes, {"user": moved, "organisation": moved})
+    if apply_changes(membership, changes, allowed=("role",)):
+        validated_save(membership)
+    return membership
 
 
 @transaction.atomic

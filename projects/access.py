@@ -171,6 +171,20 @@ class Access:
             **{f"{organisation_path}_id__in": self.organisation_ids(role=Membership.Role.ADMIN)}
         )
 
+    def member_candidate_filter(self) -> Q:
+        """Users this user may name in a new membership: superusers anyone; an organisation's
+        admins the members of the organisations they administer and active users, not superusers,
+        who belong to no organisation yet (new accounts); others no one. Anyone else is answered as if the username
+        did not exist, so usernames cannot be probed (docs/security.md)."""
+        if self.is_superuser:
+            return Q()
+        administered = self.organisation_ids(role=Membership.Role.ADMIN)
+        if not administered:
+            return Q(pk__in=[])
+        members = Membership.objects.filter(organisation_id__in=administered).values("user_id")
+        placed = Membership.objects.values("user_id")
+        return Q(pk__in=members) | (Q(is_active=True, is_superuser=False) & ~Q(pk__in=placed))
+
     def alignment_filter(self, indicator_path: str = "indicator", goal_path: str = "funder_goal") -> Q:
         """Alignments: of indicators the user sees, and, for funder goals, goals the user sees."""
         programmes = self.programme_filter(f"{indicator_path}__programme")

@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from common.admin import TranslatedServiceAdmin
@@ -44,8 +43,6 @@ class TwinningAdmin(TranslatedServiceAdmin):
         return services.twinning_create(**data)
 
     def service_update(self, request, obj, data):
-        if "programme" in data:
-            raise ValidationError({"programme": _("A twinning cannot move to another programme.")})
         return services.twinning_update(twinning=obj, **data)
 
     def service_delete(self, request, obj):
@@ -85,8 +82,6 @@ class WorkstreamAdmin(TranslatedServiceAdmin):
         return services.workstream_create(**data)
 
     def service_update(self, request, obj, data):
-        if "programme" in data:
-            raise ValidationError({"programme": _("A workstream cannot move to another programme.")})
         return services.workstream_update(workstream=obj, **data)
 
     def service_delete(self, request, obj):

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from common.services import apply_changes, validated_save
+from common.services import apply_changes, refuse_moves, validated_save
 from partners.models import Organisation
 
 from .models import Activity, Programme, Theme, Twinning, Workstream
@@ -190,6 +190,7 @@ def twinning_create(
 
 @transaction.atomic
 def twinning_update(*, twinning: Twinning, municipalities: Iterable[Organisation] | None = None, **changes) -> Twinning:
+    refuse_moves(twinning, changes, {"programme": _("A twinning cannot move to another programme.")})
     if apply_changes(twinning, changes, allowed=TWINNING_FIELDS):
         validated_save(twinning)
     if municipalities is not None:
@@ -271,6 +272,7 @@ def workstream_create(
 def workstream_update(
     *, workstream: Workstream, municipalities: Iterable[Organisation] | None = None, **changes
 ) -> Workstream:
+    refuse_moves(workstream, changes, {"programme": _("A workstream cannot move to another programme.")})
     if apply_changes(workstream, changes, allowed=WORKSTREAM_FIELDS):
         _validate_workstream(workstream.programme, workstream.twinning)
         validated_save(workstream)
@@ -315,6 +317,11 @@ def activity_create(*, workstream: Workstream, title_en: str, start_date, end_da
 
 @transaction.atomic
 def activity_update(*, activity: Activity, **changes) -> Activity:
+    """Change an activity; it may move to another workstream of its programme, never to another
+    programme (its participants and lessons were reported there)."""
+    workstream = changes.get("workstream")
+    if workstream is not None and workstream.programme_id != activity.workstream.programme_id:
+        raise ValidationError({"workstream": _("An activity cannot move to another programme.")})
     if apply_changes(activity, changes, allowed=ACTIVITY_FIELDS):
         _validate_activity(activity)
         validated_save(activity)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from celery import current_app
 from django.conf import settings
@@ -44,6 +44,7 @@ logger = logging.getLogger(__name__)
 RECOMPUTE_INDICATOR_TASK = "indicators.recompute_indicator_rollups"
 RECOMPUTE_ALIGNMENT_TASK = "indicators.recompute_alignment"
 RECONCILE_TASK = "indicators.reconcile_rollups"
+REQUEUE_STALE_TASK = "rollups.requeue_stale"
 
 _BATCH_ATTRIBUTE = "_rollup_schedule_batch"
 MAX_CELLS_PER_INDICATOR = 20
@@ -239,13 +240,17 @@ def alignment_pending() -> bool:
 
 
 def pending_indicator_ids(
-    indicator_ids: Iterable[int] | None = None, *, requested_after: datetime | None = None
+    indicator_ids: Iterable[int] | None = None,
+    *,
+    requested_after: datetime | None = None,
+    requested_before: datetime | None = None,
 ) -> set[int]:
     """The indicators (of `indicator_ids`, or all) with a recompute requested and not yet done:
     a full recompute (state versions) or changed cells (RollupCellRequest rows). One query.
 
     `requested_after` keeps only requests made since then (the ones whose task is still expected;
-    older ones were lost, e.g. while Redis was down, and wait for the reconcile).
+    older ones were lost, e.g. while Redis was down, and wait for `requeue_stale` or the reconcile);
+    `requested_before` keeps only those older than that.
     """
     full = pending_indicators_queryset(indicator_ids)
     cells = RollupCellRequest.objects.all()
@@ -254,6 +259,9 @@ def pending_indicator_ids(
     if requested_after is not None:
         full = full.filter(dirty_since__gte=requested_after)
         cells = cells.filter(requested_at__gte=requested_after)
+    if requested_before is not None:
+        full = full.filter(dirty_since__lt=requested_before)
+        cells = cells.filter(requested_at__lt=requested_before)
     return set(full.values("indicator_id").union(cells.values("indicator_id")).values_list("indicator_id", flat=True))
 
 
@@ -271,3 +279,35 @@ def latest_computed_at(indicator_ids: Iterable[int] | None = None) -> datetime |
     if indicator_ids is not None:
         states = states.filter(indicator_id__in=list(indicator_ids))
     return states.aggregate(latest=Max("computed_at"))["latest"]
+
+
+def requeue_stale(*, older_than: timedelta) -> list[int]:
+    """Send again the recomputes requested more than `older_than` ago and still not done: their
+    task was never enqueued (the broker was down at commit) or was dropped. Returns the indicator
+    ids sent (the alignment snapshot goes with them, or alone when it is the only one stale).
+
+    Does nothing while tasks still wait on the rollup queue: a backlog is slow, not lost, and
+    sending its indicators again every minute would only make it longer. A task sent twice does
+    no harm (the second finds nothing to take), so running this again is safe.
+    """
+    cutoff = timezone.now() - older_than
+    ids = sorted(pending_indicator_ids(requested_before=cutoff))
+    alignment = AlignmentSnapshot.objects.filter(
+        pk=1, requested_version__gt=F("computed_version"), dirty_since__lt=cutoff
+    ).exists()
+    if not ids and not alignment:
+        return []
+    waiting = waiting_task_count()
+    if waiting:
+        logger.info("%d rollup tasks still queued: stale recomputes not sent again yet", waiting)
+        return []
+    logger.warning("Sending again %d rollup recomputes requested before %s", len(ids), cutoff.isoformat())
+    if not enqueue(indicator_ids=ids, alignment=alignment):
+        return []
+    return ids
+
+
+def waiting_task_count() -> int:
+    """Messages waiting on the rollup queue (those a worker has already taken not counted)."""
+    with current_app.connection_for_write() as connection_:
+        return connection_.default_channel.queue_declare(queue=settings.CELERY_ROLLUP_QUEUE).message_count

@@ -4,17 +4,20 @@ All run on the `rollups` queue (settings.CELERY_TASK_ROUTES). They recompute fro
 retry, a duplicate delivery or a redelivery after a worker died mid-task does no harm:
 `acks_late` + `reject_on_worker_lost` make the broker redeliver a task whose worker was killed,
 and the per-indicator advisory lock in `engine.recompute_indicators` keeps two workers from
-interleaving writes for one indicator.
+interleaving writes for one indicator. `BoundedDeliveryTask` stops the redeliveries of work that
+kills its worker every time; the time limits come from settings unless a task sets its own.
 """
 
 import logging
 from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
+from common.deliveries import BoundedDeliveryTask
 from rollups import alignment, engine
 from rollups import queue as rollup_queue
 from rollups.models import Rollup
@@ -25,6 +28,7 @@ ALIGNMENT_WAITS_FOR = timedelta(minutes=10)
 # Errors worth retrying: the database or the broker went away for a moment.
 TRANSIENT_ERRORS = (OperationalError, InterfaceError, BrokerError, ConnectionError)
 RETRY_OPTIONS = {
+    "base": BoundedDeliveryTask,
     "autoretry_for": TRANSIENT_ERRORS,
     "retry_backoff": 2,
     "retry_backoff_max": 120,
@@ -73,7 +77,12 @@ def recompute_alignment() -> bool:
     return written
 
 
-@shared_task(name=rollup_queue.RECONCILE_TASK, **RETRY_OPTIONS)
+# The reconcile recomputes everything: more time than the other tasks, still below the broker's
+# visibility timeout.
+RECONCILE_TIME_LIMITS = {"soft_time_limit": 30 * 60, "time_limit": 32 * 60}
+
+
+@shared_task(name=rollup_queue.RECONCILE_TASK, **RETRY_OPTIONS, **RECONCILE_TIME_LIMITS)
 def reconcile_rollups() -> int:
     """Nightly: recompute every indicator from source and the alignment snapshot; log corrections.
 
@@ -90,6 +99,21 @@ def reconcile_rollups() -> int:
         summary.seconds,
     )
     return summary.rows_corrected
+
+
+@shared_task(
+    name=rollup_queue.REQUEUE_STALE_TASK,
+    base=BoundedDeliveryTask,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=30,
+    time_limit=60,
+)
+def requeue_stale() -> int:
+    """Every minute (beat): send again the recomputes lost while Redis was down, so the rollups
+    catch up minutes after Redis returns instead of at the nightly reconcile. Returns how many."""
+    grace = timedelta(seconds=settings.ROLLUP_REQUEUE_GRACE_SECONDS)
+    return len(rollup_queue.requeue_stale(older_than=grace))
 
 
 def _has_rollups(indicator_id: int) -> bool:

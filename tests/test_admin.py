@@ -5,11 +5,13 @@ import pytest
 from django.urls import reverse
 
 from indicators.models import Indicator, NationalTarget, Result
+from partners.models import Membership
 from projects.models import Twinning
 from rollups.queue import alignment_pending, pending_indicator_ids
 from tests.factories import (
     AlignmentFactory,
     IndicatorFactory,
+    MembershipFactory,
     MunicipalityFactory,
     NationalTargetFactory,
     ProgrammeFactory,
@@ -175,3 +177,36 @@ def test_a_national_target_is_deleted_in_the_admin_only_without_alignments(admin
     assert admin_client.post(delete, {"post": "yes"}).status_code == 302
     assert list(NationalTarget.objects.values_list("pk", flat=True)) == [aligned.pk]
     assert alignment_pending()
+
+
+def test_moving_a_twinning_to_another_programme_is_an_error_on_the_field(admin_client, twinned):
+    programme, ghadames, tinley = twinned
+    twinning = Twinning.objects.get(programme=programme)
+    form = {
+        "programme": ProgrammeFactory().pk,
+        "name_en": "Moved",
+        "name_ar": "منقولة",
+        "municipalities": [ghadames.pk, tinley.pk],
+        "signed_on": "",
+        "status": "active",
+    }
+    response = admin_client.post(reverse("admin:projects_twinning_change", args=[twinning.pk]), form)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["programme"] == ["A twinning cannot move to another programme."]
+    assert Twinning.objects.get(pk=twinning.pk).programme_id == programme.pk
+    form["programme"] = programme.pk
+    assert admin_client.post(reverse("admin:projects_twinning_change", args=[twinning.pk]), form).status_code == 302
+    assert Twinning.objects.get(pk=twinning.pk).name_en == "Moved"
+
+
+def test_a_membership_is_not_moved_to_another_user_in_the_admin(admin_client):
+    membership = MembershipFactory()
+    other = UserFactory()
+    url = reverse("admin:partners_membership_change", args=[membership.pk])
+    form = {"user": other.pk, "organisation": membership.organisation_id, "role": "editor"}
+    response = admin_client.post(url, form)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["user"] == ["Create a new membership instead of moving this one."]
+    assert list(Membership.objects.values_list("pk", "user_id", "role")) == [
+        (membership.pk, membership.user_id, "viewer")
+    ]

@@ -6,12 +6,15 @@ eagerly (on commit) and the cache lives in process memory, so the demo needs no 
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -29,11 +32,20 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 DEBUG = env_bool("DEBUG", False)
 
+# Signed cookies, password-reset links and CSRF tokens all rest on the key: a short one can be
+# guessed offline. 50 characters is what Django's deployment check asks for.
+MIN_SECRET_KEY_LENGTH = 50
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set in the environment when DEBUG is off.")
     SECRET_KEY = "insecure-development-key-only-for-debug"
+elif not DEBUG and len(SECRET_KEY) < MIN_SECRET_KEY_LENGTH:
+    raise ImproperlyConfigured(
+        f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters long when DEBUG is off "
+        f"(it has {len(SECRET_KEY)}). Generate one with: "
+        "python -c 'import secrets; print(secrets.token_urlsafe(60))'"
+    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -54,6 +66,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "simple_history",
+    "axes",
+    "drf_spectacular_sidecar",
     "twinning",
     "partners",
     "projects",
@@ -66,6 +80,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -75,6 +90,14 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+# Axes first: it refuses a locked-out sign-in before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "twinning.signin.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "twinning.urls"
@@ -113,6 +136,12 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "twinning"),
+            # A Redis that does not answer must not hang a page: every cache use falls back to
+            # computing (reporting.reports.cached), after at most these seconds.
+            "OPTIONS": {
+                "socket_connect_timeout": float(os.environ.get("CACHE_SOCKET_TIMEOUT", "1")),
+                "socket_timeout": float(os.environ.get("CACHE_SOCKET_TIMEOUT", "1")),
+            },
         }
     }
 else:
@@ -158,13 +187,53 @@ SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000"))
-SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = not DEBUG
+# Both reach beyond this site (every subdomain; browsers' built-in lists, slow to leave), so the
+# operator opts in; Django's deployment check is told that leaving them off is a decision.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = [
+    *([] if SECURE_HSTS_INCLUDE_SUBDOMAINS else ["security.W005"]),
+    *([] if SECURE_HSTS_PRELOAD else ["security.W021"]),
+]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Content-Security-Policy (django-csp): scripts, styles, fonts and connections from this site
+# only; no inline script and no style attribute (pages pass data in data- attributes or
+# json_script elements); images from this site and data: URIs (stylesheets' icons). Nothing
+# may frame the pages, and forms post only here.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
+# How many reverse proxies of ours stand in front (docker compose: 1, nginx). The client's address,
+# which sign-in lockouts and API throttles count, is then the one the outermost of them appended
+# to X-Forwarded-For; with 0 it is the connection's own address and the header is ignored.
+PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
+
+# Sign-in lockout (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username from
+# one address, that pair is refused for the cool-off, on the sign-in page and the admin's. Pairs,
+# not usernames alone, so no one can lock someone else out from elsewhere (docs/security.md).
+AXES_FAILURE_LIMIT = int(os.environ.get("SIGNIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("SIGNIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "twinning.signin.client_ip"
+AXES_LOCKOUT_CALLABLE = "twinning.signin.lockout_response"
+AXES_VERBOSE = False
 
 # Celery: Redis is the broker. Without REDIS_URL tasks run eagerly, still only on commit.
 CELERY_BROKER_URL = REDIS_URL or "memory://"
@@ -190,16 +259,43 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # Rollups have their own queue, so a ministry that outgrows one machine adds workers for it
 # (`celery -A twinning worker -Q rollups`) on more machines; see docs/rollups.md.
 CELERY_ROLLUP_QUEUE = os.environ.get("CELERY_ROLLUP_QUEUE", "rollups")
+# The queues a worker started without `-Q` consumes: both, so the plain `celery -A twinning worker`
+# of the demo and of a one-machine install computes rollups. Dedicated workers still pass `-Q rollups`.
+CELERY_TASK_QUEUES = (
+    Queue(CELERY_TASK_DEFAULT_QUEUE, routing_key=CELERY_TASK_DEFAULT_QUEUE),
+    Queue(CELERY_ROLLUP_QUEUE, routing_key=CELERY_ROLLUP_QUEUE),
+)
 CELERY_TASK_ROUTES = {
     "indicators.recompute_indicator_rollups": {"queue": CELERY_ROLLUP_QUEUE},
     "indicators.recompute_alignment": {"queue": CELERY_ROLLUP_QUEUE},
     "indicators.reconcile_rollups": {"queue": CELERY_ROLLUP_QUEUE},
+    "rollups.requeue_stale": {"queue": CELERY_ROLLUP_QUEUE},
 }
-# Nightly full reconcile (02:30 Africa/Tripoli): logs how many rollup rows it corrected (expected 0).
+# Every task is stopped after these many seconds (SoftTimeLimitExceeded, then the worker process
+# is killed); a task may set its own. The hard limit stays below the visibility timeout, or Redis
+# would hand a still-running task to a second worker.
+CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", "300"))
+CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "360"))
+# A task whose delivery killed its worker this many times (the same task and arguments, within a
+# day) is dropped with an error in the log instead of being handed out again (`acks_late` +
+# `reject_on_worker_lost` redeliver it otherwise, forever). The nightly reconcile still repairs.
+CELERY_TASK_MAX_DELIVERIES = int(os.environ.get("CELERY_TASK_MAX_DELIVERIES", "5"))
+# A rollup recompute requested this long ago and still not done is taken as lost (Redis was down
+# when it was to be enqueued) and sent again by the minute job below, once Redis is back.
+ROLLUP_REQUEUE_GRACE_SECONDS = int(os.environ.get("ROLLUP_REQUEUE_GRACE_SECONDS", "120"))
+ROLLUP_REQUEUE_EVERY_SECONDS = int(os.environ.get("ROLLUP_REQUEUE_EVERY_SECONDS", "60"))
 CELERY_BEAT_SCHEDULE: dict = {
+    # Nightly full reconcile (02:30 Africa/Tripoli): logs how many rollup rows it corrected (expected 0).
     "reconcile-rollups-nightly": {
         "task": "indicators.reconcile_rollups",
         "schedule": crontab(hour=2, minute=30),
+    },
+    # Recomputes that were requested but never enqueued (the broker was down), sent again.
+    "requeue-stale-rollups": {
+        "task": "rollups.requeue_stale",
+        "schedule": float(ROLLUP_REQUEUE_EVERY_SECONDS),
+        # A beat tick that no worker took before the next one is worthless: drop it.
+        "options": {"expires": float(ROLLUP_REQUEUE_EVERY_SECONDS)},
     },
 }
 CELERY_TIMEZONE = TIME_ZONE
@@ -220,10 +316,23 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "common.api.pagination.NumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "common.api.exceptions.exception_handler",
+    # The browsable API (HTML forms for every endpoint) only in development.
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
+        *(["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     ],
+    # Per client: signed-in users by user, others by address. A cache outage lets requests through
+    # (common.api.throttling). `token_failures`: wrong API tokens from one address.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "common.api.throttling.AnonymousRateThrottle",
+        "common.api.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": os.environ.get("API_THROTTLE_ANON_RATE", "60/minute"),
+        "user": os.environ.get("API_THROTTLE_USER_RATE", "1200/minute"),
+        "token_failures": os.environ.get("API_THROTTLE_TOKEN_FAILURE_RATE", "10/minute"),
+    },
+    "NUM_PROXIES": PROXY_COUNT,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
@@ -243,6 +352,11 @@ SPECTACULAR_SETTINGS = {
     "results, rollups, and the alignment of national targets with donor goals.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its docs describe every endpoint: for signed-in users only.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Swagger UI served from this site (no CDN), so the Content-Security-Policy can stay 'self'.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
@@ -264,5 +378,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # axes logs every sign-in at INFO; its warnings (lockouts) are what matter.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }

@@ -9,6 +9,11 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/twinni
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-for-production-use-0123456789")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+# The suite makes thousands of API requests from one address and shares one Redis between tests;
+# the throttle tests set the production-like rates they check.
+os.environ.setdefault("API_THROTTLE_ANON_RATE", "1000000/minute")
+os.environ.setdefault("API_THROTTLE_USER_RATE", "1000000/minute")
+os.environ.setdefault("API_THROTTLE_TOKEN_FAILURE_RATE", "1000000/minute")
 
 from .settings import *  # noqa: F403
 

@@ -9,7 +9,6 @@ periods that have ended), with the life-of-programme figures beside it, and say 
 import hashlib
 from collections import defaultdict
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.utils.formats import date_format
@@ -350,11 +349,7 @@ def donor_alignment(programme_ids: list[int]) -> dict:
     """The docs/design.md §5 report over the donor's visible programmes, cached until the report version moves."""
     raw = f"{reports.report_version()}:{','.join(map(str, sorted(programme_ids)))}"
     key = "web:alignment:" + hashlib.sha256(raw.encode()).hexdigest()
-    report = cache.get(key)
-    if report is None:
-        report = report_as_dict(compute_alignment(programme_ids))
-        cache.set(key, report, 300)
-    return report
+    return reports.cached(key, lambda: report_as_dict(compute_alignment(programme_ids)))
 
 
 def donor_context(access: Access, donor: Organisation, programme_id: int | None = None) -> dict:

@@ -1,31 +1,20 @@
 """The result entry grid: one indicator, one municipality, one period; the total and every
-disaggregation option in rows. Reads and writes go through `indicators.services` (the same rules
-as the API); a grid is saved all or nothing."""
+disaggregation option in rows. A grid is saved all or nothing by `indicators.services.results_upsert`,
+the one write path it shares with spreadsheet imports and the bulk API: rows left as stored write
+nothing, emptied rows are deleted."""
 
 import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils.translation import get_language_bidi
 from django.utils.translation import gettext_lazy as _
 
-from common.validation import messages_by_field
 from indicators.models import DisaggregationOption, Indicator, Result
-from indicators.services import (
-    BulkValidationError,
-    ResultRow,
-    StaleVersion,
-    result_delete,
-    result_submit,
-    result_update,
-    results_create,
-)
+from indicators.services import BulkValidationError, ResultRow, result_change_refusal, results_upsert
 from partners.models import Organisation
 
 CELL_FIELDS = ("value", "numerator", "denominator", "comment", "evidence_url")
-ROW_ERROR_FIELDS = {"indicator", "municipality", "period_start", "period_end", "disaggregation", "non_field_errors"}
 
 
 def parse_decimal(raw: str) -> tuple[Decimal | None, str | None]:
@@ -66,7 +55,7 @@ class GridRow:
 
     @property
     def locked(self) -> bool:
-        return self.result is not None and self.result.status == Result.Status.APPROVED
+        return self.result is not None and result_change_refusal(self.result) is not None
 
     @property
     def disaggregation(self) -> dict[str, str]:
@@ -143,7 +132,7 @@ class Grid:
 
     @property
     def submittable(self) -> bool:
-        return any(row.result is None or row.result.status != Result.Status.APPROVED for row in self.rows)
+        return any(not row.locked for row in self.rows)
 
     def warnings(self) -> list[str]:
         """Disaggregations that do not add up to the total (a warning, not an error: a total may
@@ -199,94 +188,45 @@ class Grid:
                 row.add_error(name, error)
                 ok = False
             numbers[name] = number
+        if self.is_percentage:
+            numbers["value"] = None
         return numbers if ok else None
+
+    def _result_row(self, row: GridRow, numbers: dict[str, Decimal | None]) -> ResultRow:
+        try:
+            version = int(row.version) if row.version else None
+        except ValueError:
+            version = None
+        return ResultRow(
+            indicator_id=self.indicator.pk,
+            municipality_id=self.municipality.pk,
+            period_start=self.period_start,
+            period_end=self.period_end,
+            disaggregation=row.disaggregation,
+            comment=row.comment,
+            evidence_url=row.evidence_url,
+            version=version,
+            **numbers,
+        )
 
     def save(self, *, user, submit: bool) -> bool:
         """Write the bound grid: all rows or none. Returns False (nothing written) on any error."""
-        parsed = {row.key: self._parsed(row) for row in self.rows if not row.locked}
+        editable = [row for row in self.rows if not row.locked]
+        parsed = {row.key: self._parsed(row) for row in editable}
         if self.has_errors:
             return False
         try:
-            with transaction.atomic():
-                self._write(parsed, user)
-                if self.has_errors:
-                    raise _Rollback
-                if submit:
-                    for result in Result.objects.filter(
-                        indicator=self.indicator,
-                        municipality=self.municipality,
-                        period_start=self.period_start,
-                        period_end=self.period_end,
-                        status__in=[Result.Status.DRAFT, Result.Status.RETURNED],
-                    ):
-                        result_submit(result=result, user=user)
-        except _Rollback:
+            results_upsert(
+                rows=[self._result_row(row, parsed[row.key]) for row in editable],
+                user=user,
+                status=Result.Status.SUBMITTED if submit else Result.Status.DRAFT,
+                empty_rows_delete=True,
+            )
+        except BulkValidationError as error:
+            for row_error in error.errors:
+                editable[row_error.row].add_error(row_error.field, row_error.message)
             return False
         return True
 
-    def _write(self, parsed: dict[str, dict | None], user) -> None:
-        creates: list[tuple[GridRow, ResultRow]] = []
-        for row in self.rows:
-            if row.locked:
-                continue
-            numbers = parsed[row.key]
-            if self.is_percentage:
-                numbers["value"] = None
-            blank = all(v is None for v in numbers.values())
-            if row.result is None:
-                if blank and not row.comment and not row.evidence_url:
-                    continue
-                creates.append(
-                    (
-                        row,
-                        ResultRow(
-                            indicator_id=self.indicator.pk,
-                            municipality_id=self.municipality.pk,
-                            period_start=self.period_start,
-                            period_end=self.period_end,
-                            disaggregation=row.disaggregation,
-                            comment=row.comment,
-                            evidence_url=row.evidence_url,
-                            **numbers,
-                        ),
-                    )
-                )
-                continue
-            try:
-                expected = int(row.version) if row.version else None
-            except ValueError:
-                expected = None
-            try:
-                if blank:
-                    if expected is not None and expected != row.result.version:
-                        raise StaleVersion(row.result.version)
-                    result_delete(result=row.result, user=user)
-                    continue
-                changes = {name: value for name, value in numbers.items() if value != getattr(row.result, name)}
-                if self.is_percentage:
-                    changes.pop("value", None)
-                if row.comment != row.result.comment:
-                    changes["comment"] = row.comment
-                if row.evidence_url != row.result.evidence_url:
-                    changes["evidence_url"] = row.evidence_url
-                if changes:
-                    result_update(result=row.result, user=user, expected_version=expected, **changes)
-            except StaleVersion as error:
-                row.add_error("__all__", str(error))
-            except ValidationError as error:
-                for name, messages in messages_by_field(error).items():
-                    for message in messages:
-                        row.add_error(name, message)
-        if creates:
-            try:
-                results_create(rows=[r for _row, r in creates], user=user, status=Result.Status.DRAFT)
-            except BulkValidationError as error:
-                for row_error in error.errors:
-                    creates[row_error.row][0].add_error(row_error.field, row_error.message)
-
 
 PART_LABELS = {"value": _("value"), "numerator": _("numerator"), "denominator": _("denominator")}
-
-
-class _Rollback(Exception):
-    pass

@@ -13,8 +13,6 @@ import zipfile
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -24,17 +22,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from common.spreadsheets import spreadsheet_cell, unescape_formula
-from common.validation import messages_by_field
 from indicators import periods
 from indicators.models import DisaggregationOption, Indicator, Result
-from indicators.services import (
-    BulkValidationError,
-    ResultRow,
-    StaleVersion,
-    result_submit,
-    result_update,
-    results_create,
-)
+from indicators.services import BulkValidationError, ResultRow, RowProblem, result_change_refusal, results_upsert
 from partners.models import Organisation
 from projects.access import Access
 from projects.models import Programme
@@ -70,6 +60,10 @@ COLUMNS = [
 ]
 KEYS = [c[0] for c in COLUMNS]
 FIELD_COLUMN = {"value": "value", "numerator": "numerator", "denominator": "denominator", "comment": "comment"}
+CONFLICT_MESSAGE = _(
+    "This result was changed after this file was downloaded, and the file gives another value. "
+    "Download a fresh copy and enter your change there."
+)
 HEADER_ROW, KEY_ROW, FIRST_DATA_ROW = 2, 1, 3
 
 
@@ -157,7 +151,7 @@ def build_workbook(*, programme: Programme, municipality: Organisation, on: date
                 "denominator": _number(result.denominator) if result else None,
                 "comment": result.comment if result else "",
             }
-            locked = result is not None and result.status == Result.Status.APPROVED
+            locked = result is not None and result_change_refusal(result) is not None
             for index, (key, _header, _hidden, editable) in enumerate(COLUMNS, start=1):
                 cell = sheet.cell(row_number, index, spreadsheet_cell(values[key]))
                 if isinstance(values[key], str):
@@ -272,20 +266,6 @@ def _as_decimal(value) -> tuple[Decimal | None, str | None]:
     return parse_decimal(str(value))
 
 
-@dataclass
-class _Row:
-    number: int
-    values: dict
-    result_id: int | None = None
-    version: int | None = None
-    indicator_id: int | None = None
-    municipality_id: int | None = None
-    period_start: datetime.date | None = None
-    period_end: datetime.date | None = None
-    category: str = ""
-    option: str = ""
-
-
 def import_workbook(*, upload, access: Access, user, status: str) -> dict:
     workbook = _open(upload)
     try:
@@ -294,181 +274,112 @@ def import_workbook(*, upload, access: Access, user, status: str) -> dict:
         workbook.close()
 
 
+class _Sheet:
+    """The first sheet of an uploaded workbook: its name and how its columns are labelled in
+    messages ("P (Value)")."""
+
+    def __init__(self, sheet):
+        self.name = sheet.title
+        self.rows = sheet.iter_rows(values_only=True)
+        keys = [str(k) if k is not None else "" for k in next(self.rows, ())]
+        headers = next(self.rows, ())
+        if keys[: len(KEYS)] != KEYS:
+            raise WorkbookErrors(
+                [CellError(self.name, 1, "", gettext("The columns were changed; download a new spreadsheet."))]
+            )
+        self.column_label = {
+            key: f"{get_column_letter(i + 1)} ({headers[i] if i < len(headers) and headers[i] else key})"
+            for i, key in enumerate(KEYS)
+        }
+
+    def error(self, number: int, key: str, message: str) -> CellError:
+        return CellError(self.name, number, self.column_label[key], message)
+
+
+def _read_row(sheet: _Sheet, number: int, values: dict) -> tuple[ResultRow | None, list[CellError]]:
+    """One sheet row as the services' row, or the cells that are wrong. The hidden columns say
+    which cell of the framework the row is and which version of its result the file was made from
+    (none when the cell was empty at download)."""
+    try:
+        version = int(values["version"]) if values.get("version") not in (None, "") else None
+        row = ResultRow(
+            indicator_id=int(values["indicator_id"]),
+            municipality_id=int(values["municipality_id"]),
+            period_start=datetime.date.fromisoformat(_as_text(values["period_start"])),
+            period_end=datetime.date.fromisoformat(_as_text(values["period_end"])),
+            version=version,
+        )
+    except (TypeError, ValueError):
+        return None, [
+            sheet.error(number, "indicator_code", gettext("The hidden identifiers of this row were changed."))
+        ]
+    category = _as_text(values.get("category"))
+    row.disaggregation = {category: _as_text(values.get("option"))} if category else {}
+    errors = []
+    for key in ("value", "numerator", "denominator"):
+        number_value, message = _as_decimal(values.get(key))
+        if message:
+            errors.append(sheet.error(number, key, message))
+        setattr(row, key, number_value)
+    row.comment = _as_text(values.get("comment"))
+    return (None if errors else row), errors
+
+
+def _conflict_column(row: ResultRow, field_name: str) -> str:
+    """The column a conflict is shown in: the field that differs, else the first filled cell."""
+    if field_name in FIELD_COLUMN:
+        return FIELD_COLUMN[field_name]
+    filled = [key for key in ("value", "numerator", "denominator") if getattr(row, key) is not None]
+    return filled[0] if filled else "comment"
+
+
 def _import(workbook, access: Access, user, status: str) -> dict:
+    """Save the sheet's rows through `results_upsert`: rows as stored are skipped, so the same file
+    can be uploaded again; a row whose result changed since the download and that gives another
+    value is a conflict, answered with "download a fresh copy"."""
     if "_meta" not in workbook.sheetnames:
         raise WorkbookErrors([CellError("", 0, "", gettext("Use the spreadsheet downloaded from this page."))])
-    sheet = workbook.worksheets[0]
-    name = sheet.title
+    sheet = _Sheet(workbook.worksheets[0])
     errors: list[CellError] = []
-    rows_iter = sheet.iter_rows(values_only=True)
-    keys = [str(k) if k is not None else "" for k in next(rows_iter, ())]
-    headers = next(rows_iter, ())
-    if keys[: len(KEYS)] != KEYS:
-        raise WorkbookErrors([CellError(name, 1, "", gettext("The columns were changed; download a new spreadsheet."))])
-    column_label = {
-        key: f"{get_column_letter(i + 1)} ({headers[i] if i < len(headers) and headers[i] else key})"
-        for i, key in enumerate(KEYS)
-    }
-    rows: list[_Row] = []
-    for number, raw in enumerate(rows_iter, start=FIRST_DATA_ROW):
+    read: list[tuple[int, ResultRow]] = []
+    for number, raw in enumerate(sheet.rows, start=FIRST_DATA_ROW):
         if number - FIRST_DATA_ROW >= MAX_ROWS:
-            raise WorkbookErrors(
-                [
-                    CellError(
-                        name,
-                        number,
-                        "",
-                        gettext("At most %(limit)s rows can be uploaded at once.") % {"limit": MAX_ROWS},
-                    )
-                ]
-            )
+            message = gettext("At most %(limit)s rows can be uploaded at once.") % {"limit": MAX_ROWS}
+            raise WorkbookErrors([CellError(sheet.name, number, "", message)])
         values = dict(zip(KEYS, raw, strict=False))
         if all(v in (None, "") for v in values.values()):
             continue
-        row = _Row(number=number, values=values)
-        try:
-            row.result_id = int(values["result_id"]) if values.get("result_id") not in (None, "") else None
-            row.version = int(values["version"]) if values.get("version") not in (None, "") else None
-            row.indicator_id = int(values["indicator_id"])
-            row.municipality_id = int(values["municipality_id"])
-            row.period_start = datetime.date.fromisoformat(_as_text(values["period_start"]))
-            row.period_end = datetime.date.fromisoformat(_as_text(values["period_end"]))
-        except (TypeError, ValueError):
-            errors.append(
-                CellError(
-                    name,
-                    number,
-                    column_label["indicator_code"],
-                    gettext("The hidden identifiers of this row were changed."),
-                )
-            )
-            continue
-        row.category = _as_text(values.get("category"))
-        row.option = _as_text(values.get("option"))
-        rows.append(row)
-    indicators = dict(Indicator.objects.filter(pk__in={r.indicator_id for r in rows}).values_list("pk", "programme_id"))
-    existing = {
-        r.pk: r
-        for r in Result.objects.filter(pk__in={r.result_id for r in rows if r.result_id}).filter(access.result_filter())
-    }
-    counts = {"created": 0, "updated": 0, "submitted": 0}
-    creates: list[tuple[_Row, ResultRow]] = []
+        row, row_errors = _read_row(sheet, number, values)
+        errors.extend(row_errors)
+        if row is not None:
+            read.append((number, row))
+    programmes = dict(
+        Indicator.objects.filter(pk__in={row.indicator_id for _number, row in read}).values_list("pk", "programme_id")
+    )
+    sent: list[tuple[int, ResultRow]] = []
+    for number, row in read:
+        programme_id = programmes.get(row.indicator_id)
+        if programme_id is None or not access.can_enter_result(programme_id, row.municipality_id):
+            message = gettext("You may not enter results for this indicator and municipality.")
+            errors.append(sheet.error(number, "indicator_code", message))
+        elif not row.has_numbers and row.version is not None:
+            message = gettext("To remove a saved result, use the result entry page.")
+            errors.append(sheet.error(number, "value", message))
+        elif row.has_numbers or row.comment:
+            sent.append((number, row))
+    if errors:
+        raise WorkbookErrors(sorted(errors, key=lambda e: (e.row, e.column)))
     try:
-        with transaction.atomic():
-            for row in rows:
-                programme_id = indicators.get(row.indicator_id)
-                if programme_id is None or not access.can_enter_result(programme_id, row.municipality_id):
-                    errors.append(
-                        CellError(
-                            name,
-                            row.number,
-                            column_label["indicator_code"],
-                            gettext("You may not enter results for this indicator and municipality."),
-                        )
-                    )
-                    continue
-                numbers, bad = {}, False
-                for key in ("value", "numerator", "denominator"):
-                    number, message = _as_decimal(row.values.get(key))
-                    if message:
-                        errors.append(CellError(name, row.number, column_label[key], message))
-                        bad = True
-                    numbers[key] = number
-                if bad:
-                    continue
-                comment = _as_text(row.values.get("comment"))
-                blank = all(v is None for v in numbers.values())
-                if row.result_id is None:
-                    if blank and not comment:
-                        continue
-                    creates.append(
-                        (
-                            row,
-                            ResultRow(
-                                indicator_id=row.indicator_id,
-                                municipality_id=row.municipality_id,
-                                period_start=row.period_start,
-                                period_end=row.period_end,
-                                disaggregation={row.category: row.option} if row.category else {},
-                                comment=comment,
-                                **numbers,
-                            ),
-                        )
-                    )
-                    continue
-                result = existing.get(row.result_id)
-                if result is None or (
-                    result.indicator_id,
-                    result.municipality_id,
-                    result.period_start,
-                    result.disaggregation_category,
-                    result.disaggregation_option,
-                ) != (row.indicator_id, row.municipality_id, row.period_start, row.category, row.option):
-                    errors.append(
-                        CellError(
-                            name,
-                            row.number,
-                            column_label["indicator_code"],
-                            gettext("The hidden identifiers of this row were changed."),
-                        )
-                    )
-                    continue
-                if result.indicator.measure == Indicator.Measure.PERCENTAGE:
-                    numbers.pop("value")
-                changes = {k: v for k, v in numbers.items() if v != getattr(result, k)}
-                if comment != result.comment:
-                    changes["comment"] = comment
-                if not changes:
-                    continue
-                if blank:
-                    errors.append(
-                        CellError(
-                            name,
-                            row.number,
-                            column_label["value"],
-                            gettext("To remove a saved result, use the result entry page."),
-                        )
-                    )
-                    continue
-                try:
-                    result_update(result=result, user=user, expected_version=row.version, **changes)
-                    counts["updated"] += 1
-                except StaleVersion as error:
-                    errors.append(CellError(name, row.number, column_label["status"], str(error)))
-                except ValidationError as error:
-                    for field_name, messages in messages_by_field(error).items():
-                        column = column_label.get(FIELD_COLUMN.get(field_name, "status"))
-                        errors.extend(CellError(name, row.number, column, m) for m in messages)
-            if creates and not errors:
-                try:
-                    results_create(rows=[r for _row, r in creates], user=user, status=Result.Status.DRAFT)
-                    counts["created"] = len(creates)
-                except BulkValidationError as error:
-                    for row_error in error.errors:
-                        row = creates[row_error.row][0] if row_error.row < len(creates) else None
-                        column = column_label.get(FIELD_COLUMN.get(row_error.field, "indicator_code"))
-                        errors.append(CellError(name, row.number if row else 0, column, str(row_error.message)))
-            if errors:
-                raise WorkbookErrors(sorted(errors, key=lambda e: (e.row, e.column)))
-            if status == Result.Status.SUBMITTED:
-                keys = {(r.indicator_id, r.municipality_id, r.period_start, r.category, r.option) for r in rows}
-                candidates = Result.objects.filter(
-                    indicator_id__in={k[0] for k in keys},
-                    municipality_id__in={k[1] for k in keys},
-                    period_start__in={k[2] for k in keys},
-                    status__in=[Result.Status.DRAFT, Result.Status.RETURNED],
-                )
-                for result in candidates:
-                    key = (
-                        result.indicator_id,
-                        result.municipality_id,
-                        result.period_start,
-                        result.disaggregation_category,
-                        result.disaggregation_option,
-                    )
-                    if key in keys:
-                        result_submit(result=result, user=user)
-                        counts["submitted"] += 1
-    except WorkbookErrors:
-        raise
-    return counts
+        outcome = results_upsert(rows=[row for _number, row in sent], user=user, status=status)
+    except BulkValidationError as error:
+        for row_error in error.errors:
+            number, row = sent[row_error.row] if row_error.row < len(sent) else (0, None)
+            if row_error.problem == RowProblem.CONFLICT and row is not None:
+                errors.append(sheet.error(number, _conflict_column(row, row_error.field), str(CONFLICT_MESSAGE)))
+            else:
+                default = "status" if row_error.problem == RowProblem.LOCKED else "indicator_code"
+                column = FIELD_COLUMN.get(row_error.field, default)
+                errors.append(sheet.error(number, column, str(row_error.message)))
+        raise WorkbookErrors(sorted(errors, key=lambda e: (e.row, e.column))) from error
+    counts = outcome.counts
+    return {key: counts[key] for key in ("created", "updated", "unchanged", "submitted")}

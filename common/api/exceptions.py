@@ -6,14 +6,17 @@ with bad rows → 400 with one entry per row). A database error that slips past 
 or 409, never a 500.
 """
 
+import math
+
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
 from django.db.models import ProtectedError, RestrictedError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from rest_framework import status
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, Throttled
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -30,7 +33,22 @@ class PayloadTooLarge(APIException):
     default_code = "too_large"
 
 
+def throttled_response(exc: Throttled) -> Response:
+    """429 in the request's language, with the seconds to wait (also in Retry-After)."""
+    seconds = max(1, math.ceil(exc.wait)) if exc.wait is not None else 60
+    message = ngettext(
+        "Too many requests. Try again in %(seconds)d second.",
+        "Too many requests. Try again in %(seconds)d seconds.",
+        seconds,
+    ) % {"seconds": seconds}
+    return Response(
+        {"detail": message}, status=status.HTTP_429_TOO_MANY_REQUESTS, headers={"Retry-After": str(seconds)}
+    )
+
+
 def exception_handler(exc, context):
+    if isinstance(exc, Throttled):
+        return throttled_response(exc)
     if isinstance(exc, RequestDataTooBig):
         return Response(
             {

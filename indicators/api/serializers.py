@@ -23,6 +23,7 @@ from ..models import (
     Result,
     Target,
 )
+from ..services import CREATABLE_STATUSES
 
 organisations = Organisation.objects.all()
 SDG_TARGETS_HELP = _("SDG target codes such as 11.3 or 16.a.")
@@ -142,7 +143,7 @@ class ResultSerializer(APIModelSerializer):
         help_text=_('{} for the total, or one pair {category: option}, e.g. {"sex": "female"}.'),
     )
     status = serializers.ChoiceField(
-        choices=[Result.Status.DRAFT, Result.Status.SUBMITTED, Result.Status.APPROVED],
+        choices=list(CREATABLE_STATUSES),
         required=False,
         help_text=_("On create only; later changes go through submit/approve/return/reopen."),
     )
@@ -207,9 +208,7 @@ class ResultRowSerializer(serializers.Serializer):
     denominator = serializers.DecimalField(**VALUE_DIGITS, required=False, allow_null=True)
     comment = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
     evidence_url = serializers.URLField(required=False, allow_blank=True, max_length=500)
-    status = serializers.ChoiceField(
-        choices=[Result.Status.DRAFT, Result.Status.SUBMITTED, Result.Status.APPROVED], required=False
-    )
+    status = serializers.ChoiceField(choices=list(CREATABLE_STATUSES), required=False)
 
 
 class TransitionSerializer(serializers.Serializer):

@@ -81,9 +81,6 @@ class FunderGoalViewSet(ServiceViewSet):
         return services.funder_goal_create(**data)
 
     def update_object(self, instance, data):
-        if "donor" in data and data["donor"] != instance.donor:
-            raise ValidationError({"donor": [_("A goal cannot move to another donor.")]})
-        data.pop("donor", None)
         return services.funder_goal_update(funder_goal=instance, **data)
 
     def delete_object(self, instance):
@@ -110,9 +107,6 @@ class IndicatorViewSet(ProgrammeChildViewSet):
         return services.indicator_create(**data)
 
     def update_object(self, instance, data):
-        if "programme" in data and data["programme"] != instance.programme:
-            raise ValidationError({"programme": [_("An indicator cannot move to another programme.")]})
-        data.pop("programme", None)
         return services.indicator_update(indicator=instance, **data)
 
     def delete_object(self, instance):
@@ -242,6 +236,7 @@ def result_row(data: dict, *, indicator_id: int, municipality_id: int) -> servic
         denominator=data.get("denominator"),
         comment=data.get("comment", ""),
         evidence_url=data.get("evidence_url", ""),
+        status=data.get("status"),
     )
 
 
@@ -250,6 +245,8 @@ class ResultViewSet(ValuesListMixin, ServiceViewSet):
 
     POST an object to create one result, or a JSON list of up to 10,000 to create all or none:
     errors come back as `[{"row": 0, "field": "period_start", "message": "…"}]`, rows counted from 0.
+    A listed row equal to the result already stored in its cell is accepted and writes nothing, so
+    a list can be sent again; a row that differs from a stored result is refused.
     """
 
     base_queryset = Result.objects.all()
@@ -294,6 +291,9 @@ class ResultViewSet(ValuesListMixin, ServiceViewSet):
                 serializers=[ResultSerializer, ResultSerializer(many=True)],
                 resource_type_field_name=None,
                 many=False,
+            ),
+            200: OpenApiResponse(
+                ResultSerializer(many=True), description=_("A list whose rows were all stored already.")
             ),
             413: OpenApiResponse(description=_("More than 10,000 rows.")),
         },
@@ -344,16 +344,10 @@ class ResultViewSet(ValuesListMixin, ServiceViewSet):
                         errors.append({"row": index, "field": field_name, "message": str(message)})
                 continue
             parsed.append((index, serializer.validated_data))
-        statuses = {data.get("status") or Result.Status.DRAFT for _index, data in parsed}
-        if len(statuses) > 1:
-            errors.append(
-                {"row": 0, "field": "status", "message": str(_("All rows of one request must share one status."))}
-            )
         if not errors and not parsed:
             errors.append({"row": 0, "field": "non_field_errors", "message": str(_("Send at least one row."))})
         if errors:
             return Response(sorted(errors, key=lambda e: e["row"]), status=status.HTTP_400_BAD_REQUEST)
-        status_ = statuses.pop()
         visible = dict(
             Indicator.objects.filter(pk__in={data["indicator"] for _index, data in parsed})
             .filter(self.access.programme_filter("programme"))
@@ -364,23 +358,27 @@ class ResultViewSet(ValuesListMixin, ServiceViewSet):
             if data["indicator"] not in visible:
                 errors.append({"row": index, "field": "indicator", "message": str(_("Unknown indicator."))})
                 continue
-            message = self.check_create(visible[data["indicator"]], data["municipality"], status_, row=index)
+            message = self.check_create(visible[data["indicator"]], data["municipality"], data.get("status"), row=index)
             if message:
                 denied.append({"row": index, "field": "municipality", "message": str(message)})
         if errors:
             return Response(errors, status=status.HTTP_400_BAD_REQUEST)
         if denied:
             return Response(denied, status=status.HTTP_403_FORBIDDEN)
-        result_rows = [
-            result_row(data, indicator_id=data["indicator"], municipality_id=data["municipality"])
-            for _index, data in parsed
-        ]
-        created = services.results_create(rows=result_rows, user=self.request.user, status=status_)
-        return Response(ResultSerializer(created, many=True).data, status=status.HTTP_201_CREATED)
+        outcome = services.results_upsert(
+            rows=[
+                result_row(data, indicator_id=data["indicator"], municipality_id=data["municipality"])
+                for _index, data in parsed
+            ],
+            user=self.request.user,
+        )
+        created = outcome.count(services.Written.CREATED)
+        return Response(
+            ResultSerializer(outcome.results, many=True).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
 
     # Update and delete ---------------------------------------------------------------------
-
-    IMMUTABLE = ("indicator", "municipality", "period_start", "period_end", "disaggregation")
 
     @extend_schema(parameters=[IF_MATCH], responses={200: ResultSerializer, 409: None, 412: None})
     def update(self, request, *args, **kwargs):
@@ -389,19 +387,9 @@ class ResultViewSet(ValuesListMixin, ServiceViewSet):
         serializer = self.get_serializer(result, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        errors = {}
-        for name in self.IMMUTABLE:
-            current = result.disaggregation if name == "disaggregation" else getattr(result, name)
-            if name in data and (data[name] or {} if name == "disaggregation" else data[name]) != current:
-                errors[name] = [_("This field cannot change on an existing result; delete it and create another.")]
-        if "status" in data and data["status"] != result.status:
-            errors["status"] = [_("Change the status with submit/, approve/, return/ or reopen/.")]
-        if errors:
-            raise ValidationError(errors)
-        changes = {name: data[name] for name in services.RESULT_VALUE_FIELDS if name in data}
-        result = services.result_update(
-            result=result, user=request.user, expected_version=expected_version(request, data), **changes
-        )
+        version = expected_version(request, data)
+        data.pop("version", None)
+        result = services.result_update(result=result, user=request.user, expected_version=version, **data)
         return self.respond(result)
 
     @extend_schema(parameters=[IF_MATCH], responses={200: ResultSerializer, 409: None, 412: None})

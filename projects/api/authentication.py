@@ -11,14 +11,32 @@ from django.db import connection
 from django.utils.translation import gettext_lazy as _
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, Throttled
 
+from common.api.throttling import FailedTokenThrottle
 from partners.models import Membership, Organisation
 from projects.access import attach_access
 
 
 class TokenAndAccessAuthentication(TokenAuthentication):
     def authenticate_credentials(self, key):
+        """The token's user; wrong tokens are counted per address and, past the rate
+        (`token_failures`), refused with a 429 before they are looked up (common.api.throttling)."""
+        failures = FailedTokenThrottle()
+        wait = failures.wait_before_trying(self.request)
+        if wait is not None:
+            raise Throttled(wait=wait)
+        try:
+            return self._user_and_access(key)
+        except AuthenticationFailed:
+            failures.record_failure(self.request)
+            raise
+
+    def authenticate(self, request):
+        self.request = request
+        return super().authenticate(request)
+
+    def _user_and_access(self, key):
         if connection.vendor != "postgresql":
             return super().authenticate_credentials(key)
         user_model = get_user_model()

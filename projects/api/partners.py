@@ -1,7 +1,7 @@
 import django_filters
+from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from rest_framework.exceptions import ValidationError
 
 from common.api.views import filterset_for
 from partners import services
@@ -51,6 +51,11 @@ class MembershipViewSet(ServiceViewSet):
     def scope(self, queryset, access):
         return queryset.filter(access.membership_filter())
 
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context["member_candidates"] = get_user_model().objects.filter(self.access.member_candidate_filter())
+        return context
+
     def may_write(self, access):
         return access.is_superuser or bool(access.organisation_ids(role=Membership.Role.ADMIN))
 
@@ -65,10 +70,7 @@ class MembershipViewSet(ServiceViewSet):
         return services.membership_create(user=data["user"], organisation=data["organisation"], role=data["role"])
 
     def update_object(self, instance, data):
-        for name in ("user", "organisation"):
-            if name in data and data[name] != getattr(instance, name):
-                raise ValidationError({name: [_("Create a new membership instead of moving this one.")]})
-        return services.membership_update(membership=instance, role=data.get("role", instance.role))
+        return services.membership_update(membership=instance, **data)
 
     def delete_object(self, instance):
         services.membership_delete(membership=instance)

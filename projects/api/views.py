@@ -1,7 +1,5 @@
 import django_filters
 from django.db.models import Prefetch
-from django.utils.translation import gettext_lazy as _
-from rest_framework.exceptions import ValidationError
 
 from common.api.views import filterset_for
 from partners.models import Membership, Organisation
@@ -112,9 +110,6 @@ class TwinningViewSet(ProgrammeChildViewSet):
         return services.twinning_create(**data)
 
     def update_object(self, instance, data):
-        if "programme" in data and data["programme"] != instance.programme:
-            raise ValidationError({"programme": [_("A twinning cannot move to another programme.")]})
-        data.pop("programme", None)
         return services.twinning_update(twinning=instance, **data)
 
     def delete_object(self, instance):
@@ -158,9 +153,6 @@ class WorkstreamViewSet(ProgrammeChildViewSet):
         return services.workstream_create(**data)
 
     def update_object(self, instance, data):
-        if "programme" in data and data["programme"] != instance.programme:
-            raise ValidationError({"programme": [_("A workstream cannot move to another programme.")]})
-        data.pop("programme", None)
         return services.workstream_update(workstream=instance, **data)
 
     def delete_object(self, instance):

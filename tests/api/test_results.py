@@ -229,3 +229,37 @@ def test_results_page_by_cursor_with_ordering(world, client_for):
         page = client.get(page["next"]).json()
     assert len(seen) == 4 and len({i for _d, i in seen}) == 4
     assert [d for d, _i in seen] == sorted((d for d, _i in seen), reverse=True)
+
+
+def test_a_list_sent_again_writes_nothing_and_a_row_that_differs_is_refused(world, client_for):
+    client = client_for("implementer_editor")
+    rows = [row(world, "x", q) for q in range(2)]
+    first = client.post("/api/v1/results/", rows, format="json")
+    assert first.status_code == 201, first.content
+    histories = Result.history.count()
+
+    again = client.post("/api/v1/results/", rows, format="json")
+
+    assert again.status_code == 200, again.content
+    assert [(r["id"], r["version"]) for r in again.json()] == [(r["id"], 1) for r in first.json()]
+    assert Result.history.count() == histories
+    rows[1]["value"] = "13"
+    changed = client.post("/api/v1/results/", rows, format="json")
+    assert changed.status_code == 400
+    assert changed.json() == [
+        {
+            "row": 1,
+            "field": "non_field_errors",
+            "message": "A result for this indicator, period, municipality and disaggregation already exists.",
+        }
+    ]
+    assert Result.history.count() == histories
+
+
+def test_a_bulk_request_has_one_status(world, client_for):
+    rows = [row(world, "x", 0, status="submitted"), row(world, "x", 1)]
+    response = client_for("implementer_editor").post("/api/v1/results/", rows, format="json")
+    assert response.status_code == 400
+    assert [(e["row"], e["field"]) for e in response.json()] == [(1, "status")]
+    assert "share one status" in response.json()[0]["message"]
+    assert not Result.objects.filter(period_start="2025-07-01").exists()

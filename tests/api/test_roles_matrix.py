@@ -7,6 +7,7 @@ import pytest
 from indicators.models import Alignment, Result
 from partners.models import Membership
 from rollups.models import Rollup
+from tests.factories import UserFactory
 from tests.roles import ROLE_NAMES
 
 pytestmark = pytest.mark.django_db
@@ -234,13 +235,15 @@ def test_only_approvers_create_approved_results(world, client_for, role):
 
 def test_memberships_are_managed_by_superusers_and_admins(world, client_for):
     org = world.orgs["donor_a"]
-    payload = {"user": "donor_b_viewer", "organisation": org.pk, "role": "viewer"}
+    UserFactory(username="newcomer")  # a new account, in no organisation yet
+    payload = {"user": "newcomer", "organisation": org.pk, "role": "viewer"}
     assert client_for("donor_a_viewer").post("/api/v1/memberships/", payload, format="json").status_code == 403
     Membership.objects.filter(user=world.users["donor_a_viewer"]).update(role=Membership.Role.ADMIN)
     response = client_for("donor_a_viewer").post("/api/v1/memberships/", payload, format="json")
     assert response.status_code == 201, response.content
+    outside = {"user": "newcomer", "organisation": world.orgs["donor_b"].pk, "role": "admin"}
+    assert client_for("donor_a_viewer").post("/api/v1/memberships/", outside, format="json").status_code == 403
     other = {"user": "donor_b_viewer", "organisation": world.orgs["donor_b"].pk, "role": "admin"}
-    assert client_for("donor_a_viewer").post("/api/v1/memberships/", other, format="json").status_code == 403
     ids = all_ids(client_for("donor_a_viewer"), "/api/v1/memberships/")
     assert ids == set(Membership.objects.filter(organisation=org).values_list("pk", flat=True))
     response = client_for("superuser").post("/api/v1/memberships/", other, format="json")

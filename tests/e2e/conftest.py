@@ -77,13 +77,43 @@ def site(live_server, settings, eager_celery):
     return live_server.url, world
 
 
+# Every page reports what the Content-Security-Policy blocked: Chromium's own console lines, and
+# (surer) the page's `securitypolicyviolation` events, logged by a script Playwright injects (it is
+# not subject to the policy).
+REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error("CSP violation: " + event.violatedDirective + " blocked " + (event.blockedURI || "inline")
+    + " at " + event.documentURI + ":" + event.lineNumber);
+});
+"""
+
+
 @pytest.fixture
-def sign_in(browser, site):
+def csp_violations():
+    """What the policy blocked on any page a test opened; checked after every browser test."""
+    found: list[str] = []
+    yield found
+    assert found == [], "pages broke the Content-Security-Policy:\n" + "\n".join(found)
+
+
+def watch_for_violations(context, found: list[str]) -> None:
+    context.add_init_script(REPORT_VIOLATIONS)
+
+    def on_console(message):
+        if "Content Security Policy" in message.text or message.text.startswith("CSP violation"):
+            found.append(message.text)
+
+    context.on("console", on_console)
+
+
+@pytest.fixture
+def sign_in(browser, site, csp_violations):
     base, _world = site
     contexts = []
 
     def open_as(username, language="en"):
         context = browser.new_context(locale="ar-LY" if language == "ar" else "en-GB", accept_downloads=True)
+        watch_for_violations(context, csp_violations)
         contexts.append(context)
         page = context.new_page()
         page.goto(f"{base}/{language}/login/")

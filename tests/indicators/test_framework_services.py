@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from indicators import services
-from indicators.models import Alignment, FunderGoal
+from indicators.models import Alignment, FunderGoal, Target
 from tests.factories import (
     DonorFactory,
     FunderGoalFactory,
@@ -15,6 +15,7 @@ from tests.factories import (
     MunicipalityFactory,
     NationalTargetFactory,
     ResultFactory,
+    TargetFactory,
     TwinningFactory,
     WorkstreamFactory,
 )
@@ -122,3 +123,33 @@ def test_targets_are_set_once_per_cell_and_can_be_replaced():
     with pytest.raises(ValidationError) as raised:
         services.target_set(**cell, value=Decimal(1), municipality=MunicipalityFactory())
     assert "does not take part" in " ".join(raised.value.message_dict["municipality"])
+
+
+def test_an_indicator_stays_in_its_programme():
+    indicator = IndicatorFactory()
+    same = services.indicator_update(indicator=indicator, programme=indicator.programme, name_en="Renamed")
+    assert same.name_en == "Renamed"  # the whole object sent back, programme unchanged: accepted
+    with pytest.raises(ValidationError) as raised:
+        services.indicator_update(indicator=indicator, programme=IndicatorFactory().programme, name_en="Moved")
+    assert raised.value.message_dict["programme"] == ["An indicator cannot move to another programme."]
+    indicator.refresh_from_db()
+    assert (indicator.programme_id, indicator.name_en) == (same.programme_id, "Renamed")
+
+
+def test_a_target_moves_between_indicators_of_its_programme_only():
+    target = TargetFactory()
+    sibling = IndicatorFactory(programme=target.indicator.programme)
+    with pytest.raises(ValidationError) as raised:
+        services.target_update(target=target, indicator=IndicatorFactory())
+    assert raised.value.message_dict["indicator"] == ["A target cannot move to another programme."]
+    assert Target.objects.get().indicator_id == target.indicator_id
+    assert services.target_update(target=target, indicator=sibling).indicator_id == sibling.pk
+
+
+def test_a_funder_goal_stays_with_its_donor():
+    goal = FunderGoalFactory()
+    assert services.funder_goal_update(funder_goal=goal, donor=goal.donor, title_en="Kept").title_en == "Kept"
+    with pytest.raises(ValidationError) as raised:
+        services.funder_goal_update(funder_goal=goal, donor=DonorFactory())
+    assert raised.value.message_dict["donor"] == ["A goal cannot move to another donor."]
+    assert FunderGoal.objects.get(pk=goal.pk).donor_id == goal.donor_id

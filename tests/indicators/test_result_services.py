@@ -191,3 +191,42 @@ def test_more_than_ten_thousand_rows_are_refused():
     with pytest.raises(BulkValidationError) as raised:
         services.results_create(rows=rows, user=None)
     assert "At most 10000" in str(raised.value.errors[0].message).replace(",", "")
+
+
+def test_what_a_result_is_about_and_its_status_are_not_changed_by_an_update(setting):
+    result = create(setting)
+    with pytest.raises(ValidationError) as raised:
+        services.result_update(
+            result=result,
+            user=None,
+            indicator=IndicatorFactory(),  # another programme's
+            period_start=Q2[0],
+            status=Result.Status.APPROVED,
+            value=Decimal(1),
+        )
+    assert set(raised.value.message_dict) == {"indicator", "period_start", "status"}
+    assert "cannot change on an existing result" in messages(raised.value, "indicator")
+    stored = Result.objects.get(pk=result.pk)
+    assert (stored.value, stored.version, stored.status) == (Decimal(12), 1, Result.Status.DRAFT)
+    # The whole result sent back (as an API PUT does) with only a value changed is accepted.
+    updated = services.result_update(
+        result=result,
+        user=None,
+        indicator=setting["indicator"],
+        municipality=setting["ghadames"],
+        period_start=Q1[0],
+        period_end=Q1[1],
+        disaggregation={},
+        status=Result.Status.DRAFT,
+        value=Decimal(13),
+    )
+    assert (updated.value, updated.version) == (Decimal(13), 2)
+
+
+def test_an_update_that_changes_nothing_writes_nothing(setting):
+    result = create(setting)
+    histories = result.history.count()
+    unchanged = services.result_update(result=result, user=None, expected_version=1, value=Decimal("12.0"))
+    assert unchanged.version == 1
+    assert Result.objects.get(pk=result.pk).updated_at == result.updated_at
+    assert result.history.count() == histories

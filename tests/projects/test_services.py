@@ -8,9 +8,10 @@ from django.core.exceptions import ValidationError
 from indicators.services import target_set
 from partners.services import organisation_create
 from projects import services
-from projects.models import Twinning
+from projects.models import Activity, Twinning, Workstream
 from projects.selectors import programme_municipality_ids
 from tests.factories import (
+    ActivityFactory,
     DonorFactory,
     IndicatorFactory,
     MunicipalityFactory,
@@ -119,3 +120,31 @@ def test_a_broken_check_constraint_names_its_field():
             code="Y", name_en="Y", start_date=datetime.date(2025, 1, 1), end_date=datetime.date(2024, 6, 1)
         )
     assert raised.value.message_dict["end_date"] == ["The end date must not be before the start date."]
+
+
+def test_twinnings_and_workstreams_stay_in_their_programme():
+    twinning = TwinningFactory(municipalities=[MunicipalityFactory(), MunicipalityFactory()])
+    workstream = WorkstreamFactory()
+    other = ProgrammeFactory()
+    with pytest.raises(ValidationError) as raised:
+        services.twinning_update(twinning=twinning, programme=other, name_en="Moved")
+    assert raised.value.message_dict["programme"] == ["A twinning cannot move to another programme."]
+    with pytest.raises(ValidationError) as raised:
+        services.workstream_update(workstream=workstream, programme=other)
+    assert raised.value.message_dict["programme"] == ["A workstream cannot move to another programme."]
+    assert Twinning.objects.get(pk=twinning.pk).programme_id == twinning.programme_id
+    assert Workstream.objects.get(pk=workstream.pk).programme_id == workstream.programme_id
+    # Sent back unchanged with the rest of the object, the programme is accepted.
+    assert services.twinning_update(twinning=twinning, programme=twinning.programme, name_en="Kept").name_en == "Kept"
+    assert services.workstream_update(workstream=workstream, programme=workstream.programme).pk == workstream.pk
+
+
+def test_an_activity_moves_between_workstreams_of_its_programme_only():
+    activity = ActivityFactory()
+    sibling = WorkstreamFactory(programme=activity.workstream.programme)
+    with pytest.raises(ValidationError) as raised:
+        services.activity_update(activity=activity, workstream=WorkstreamFactory(), title_en="Moved")
+    assert raised.value.message_dict["workstream"] == ["An activity cannot move to another programme."]
+    stored = Activity.objects.get(pk=activity.pk)
+    assert (stored.workstream_id, stored.title_en) == (activity.workstream_id, activity.title_en)
+    assert services.activity_update(activity=activity, workstream=sibling).workstream_id == sibling.pk

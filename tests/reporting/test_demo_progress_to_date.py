@@ -30,7 +30,7 @@ AS_OF = datetime.date(2026, 6, 30)
 @pytest.fixture(scope="module")
 def seeded(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock(), transaction.atomic():
-        call_command("seed_demo", stdout=io.StringIO(), stderr=io.StringIO())
+        call_command("seed_demo", demo=True, stdout=io.StringIO(), stderr=io.StringIO())  # DEBUG is off in tests
         yield
         transaction.set_rollback(True)
 

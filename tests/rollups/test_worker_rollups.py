@@ -49,11 +49,17 @@ def wait_for(predicate, what: str, deadline: float = DEADLINE):
 
 
 class Worker:
-    """A `celery -A twinning worker` subprocess on the test's own queue."""
+    """A `celery -A twinning worker` subprocess on the test's own queue.
 
-    def __init__(self, queue: str, log_path: Path):
+    `plain=True` starts it as people type it, without `-Q`: it takes the queues of the settings.
+    """
+
+    def __init__(self, queue: str, log_path: Path, *, redis_url: str | None = None, plain: bool = False, env=None):
         self.queue = queue
         self.log_path = log_path
+        self.redis_url = redis_url
+        self.plain = plain
+        self.extra_env = env or {}
         self.process: subprocess.Popen | None = None
 
     def start(self) -> "Worker":
@@ -61,17 +67,19 @@ class Worker:
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "twinning.settings_test",
             "DATABASE_URL": database_url(),
-            "REDIS_URL": settings.REDIS_URL,
+            "REDIS_URL": self.redis_url or settings.REDIS_URL,
             "CELERY_ROLLUP_QUEUE": self.queue,
             "CELERY_TASK_ALWAYS_EAGER": "0",
             "CELERY_VISIBILITY_TIMEOUT": "2",
             "CELERY_UNACKED_RESTORE_INTERVAL": "1",
             "DB_CONN_MAX_AGE": "0",
+            **self.extra_env,
         }
         offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         log = self.log_path.open("ab")
+        queues = [] if self.plain else ["-Q", self.queue]
         self.process = subprocess.Popen(
-            [str(CELERY), "-A", "twinning", "worker", "-Q", self.queue, "-c", "1", "-n", f"{self.queue}@%h",
+            [str(CELERY), "-A", "twinning", "worker", *queues, "-c", "1", "-n", f"{self.queue}@%h",
              "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip

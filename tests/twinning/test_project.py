@@ -2,6 +2,7 @@
 bilingual home page."""
 
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -110,3 +111,98 @@ def test_home_page_renders_in_both_languages(client, language, direction):
 def test_arabic_catalogue_exists_and_is_real():
     catalogue = (ROOT / "locale" / "ar" / "LC_MESSAGES" / "django.po").read_text()
     assert 'msgstr "تسجيل' in catalogue or "تسجيل الدخول" in catalogue
+
+
+def test_a_worker_started_without_queue_options_takes_the_rollup_queue_too():
+    """`celery -A twinning worker`, as docs and people type it, must compute rollups."""
+    code = (
+        "import django; django.setup(); from twinning.celery import app; "
+        "print(' '.join(sorted(q.name for q in app.amqp.queues.consume_from.values())))"
+    )
+    completed = run_python(code, DEBUG="1", REDIS_URL="redis://127.0.0.1:6379/0")
+    assert completed.stdout.split() == ["default", "rollups"], completed.stderr
+    completed = run_python(code, DEBUG="1", REDIS_URL="redis://127.0.0.1:6379/0", CELERY_ROLLUP_QUEUE="rollups-b")
+    assert completed.stdout.split() == ["default", "rollups-b"], completed.stderr
+
+
+def test_a_short_secret_key_is_refused_when_debug_is_off():
+    short = run_python("import django; django.setup()", SECRET_KEY="k" * 49)
+    assert short.returncode != 0
+    assert "SECRET_KEY must be at least 50 characters long when DEBUG is off (it has 49)" in short.stderr
+    assert run_python("import django; django.setup()", SECRET_KEY="k" * 50).returncode == 0
+    assert run_python("import django; django.setup()", SECRET_KEY="short", DEBUG="1").returncode == 0
+
+
+def test_hsts_subdomains_and_preload_are_opt_in():
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.SECURE_HSTS_PRELOAD)"
+    )
+    assert run_python(code, SECRET_KEY="k" * 60).stdout.split() == ["31536000", "False", "False"]
+    opted_in = run_python(
+        code,
+        SECRET_KEY="k" * 60,
+        SECURE_HSTS_SECONDS="600",
+        SECURE_HSTS_INCLUDE_SUBDOMAINS="1",
+        SECURE_HSTS_PRELOAD="1",
+    )
+    assert opted_in.stdout.split() == ["600", "True", "True"]
+
+
+def test_the_browsable_api_only_with_debug():
+    code = "from django.conf import settings as s; print(*s.REST_FRAMEWORK['DEFAULT_RENDERER_CLASSES'])"
+    assert run_python(code, SECRET_KEY="k" * 60).stdout.split() == ["rest_framework.renderers.JSONRenderer"]
+    assert "rest_framework.renderers.BrowsableAPIRenderer" in run_python(code, DEBUG="1").stdout.split()
+
+
+@pytest.mark.parametrize("opt_in", [False, True])
+def test_the_deployment_check_passes_as_make_test_runs_it(opt_in):
+    """`make test` runs `check --deploy --fail-level WARNING` with DEBUG off and a generated key."""
+    ours = {"DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE", "SECURE_SSL_REDIRECT"}
+    environment = {k: v for k, v in os.environ.items() if k not in ours}
+    environment.update(DEBUG="0", SECRET_KEY=secrets.token_urlsafe(60), ALLOWED_HOSTS="twinning.example.org")
+    if opt_in:
+        environment.update(SECURE_HSTS_INCLUDE_SUBDOMAINS="1", SECURE_HSTS_PRELOAD="1")
+    completed = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+
+
+def test_compose_puts_nginx_in_front_of_gunicorn():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    proxy, web = services["proxy"], services["web"]
+    assert proxy["image"].split(":")[0] == "nginx"  # the official image
+    assert "web" in proxy["depends_on"]
+    assert [port.split(":")[-1] for port in proxy["ports"]] == ["80"]
+    assert "ports" not in web, "gunicorn is reached through the proxy only"
+    mounted = {volume.split(":")[1]: volume.split(":")[0] for volume in proxy["volumes"]}
+    assert mounted["/etc/nginx/nginx.conf"] == "./deploy/nginx.conf"
+    assert (ROOT / "deploy" / "nginx.conf").exists()
+    assert web["environment"]["PROXY_COUNT"] == "1"
+    assert "BEHIND_TLS_PROXY" in web["environment"]
+
+
+def test_the_proxy_config_limits_bodies_as_django_does_and_forwards_the_client():
+    from django.conf import settings
+
+    config = (ROOT / "deploy" / "nginx.conf").read_text()
+    directives = [line.split("#")[0].strip() for line in config.splitlines()]
+    active = [line for line in directives if line]
+    (body_limit,) = [line for line in active if line.startswith("client_max_body_size")]
+    size = body_limit.split()[1].rstrip(";")
+    assert size.endswith("m") and int(size[:-1]) * 1024 * 1024 == settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    gunicorn_port = services_command_port()
+    assert f"server web:{gunicorn_port};" in active
+    for header in ("X-Forwarded-For $proxy_add_x_forwarded_for", "X-Forwarded-Proto $scheme", "Host $host"):
+        assert f"proxy_set_header {header};" in active, header
+    assert "listen 443 ssl;" in config and "listen 443 ssl;" not in active  # TLS ready, commented
+    assert config.count("{") == config.count("}")
+
+
+def services_command_port() -> str:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    command = " ".join(compose["services"]["web"]["command"].split())
+    return command.split("--bind ")[1].split()[0].rsplit(":", 1)[1]

@@ -45,6 +45,7 @@ LOGINS = {
 
 def seed(**options) -> str:
     out = io.StringIO()
+    options.setdefault("demo", True)  # the tests run with DEBUG off
     call_command("seed_demo", stdout=out, stderr=io.StringIO(), **options)
     return out.getvalue()
 
@@ -283,3 +284,42 @@ def test_sdg_codes_with_numbered_and_lettered_targets_of_one_goal(demo):
         code="NT-SDG", title_en="Mixed codes", sdg_targets=["11.b", "11.10", "11.3", "11.a"]
     )
     assert target.sdg_targets == ["11.3", "11.10", "11.a", "11.b"]
+
+
+def test_refuses_without_debug_or_the_demo_flag(db, settings):
+    settings.DEBUG = False
+    before = row_counts()
+    with pytest.raises(CommandError, match="only with DEBUG on or with --demo"):
+        seed(demo=False)
+    assert row_counts() == before
+
+
+def test_runs_with_debug_on_without_the_flag(demo, settings):
+    settings.DEBUG = True
+    assert "Created: nothing." in seed(demo=False)
+
+
+def test_existing_users_keep_their_password_flags_and_memberships(demo):
+    """An `admin` (or `ministry`) of a real installation is not reset to the published password."""
+    User = get_user_model()
+    admin = User.objects.get(username="admin")
+    admin.set_password("the owner's own passphrase")
+    admin.is_superuser = admin.is_staff = False
+    admin.save()
+    ministry = User.objects.get(username="ministry")
+    Membership.objects.filter(user=ministry).update(role=Membership.Role.VIEWER)
+    usaid = User.objects.get(username="usaid")
+    Membership.objects.filter(user=usaid).delete()
+    usaid.is_active = False
+    usaid.save()
+
+    output = seed()
+
+    admin.refresh_from_db()
+    assert admin.check_password("the owner's own passphrase")
+    assert not admin.is_superuser and not admin.is_staff
+    assert list(Membership.objects.filter(user=ministry).values_list("role", flat=True)) == ["viewer"]
+    usaid.refresh_from_db()
+    assert not usaid.is_active and not Membership.objects.filter(user=usaid).exists()
+    assert "Updated: nothing." in output
+    assert "demo-admin-2026" not in output and "existed already: left as it was" in output

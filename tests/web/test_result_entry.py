@@ -3,6 +3,8 @@
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
@@ -289,3 +291,51 @@ def test_a_new_result_with_a_bad_evidence_link_is_refused(world, client_for):
     assert response.status_code == 400
     assert "Enter a valid link" in response.content.decode()
     assert ("sex", "female") not in cells(world)
+
+
+def shown(world, **changed):
+    """The grid's form as the page shows it now (values and versions), with some values changed
+    (keyed total, sex_female, sex_male)."""
+    data = {}
+    for (category, option), result in cells(world).items():
+        prefix = f"{category}.{option}" if category else "total"
+        data[f"{prefix}-value"] = changed.get(prefix.replace(".", "_"), format(result.value.normalize(), "f"))
+        data[f"{prefix}-version"] = str(result.version)
+    return data
+
+
+def test_an_unchanged_grid_writes_nothing_and_a_save_costs_the_same_for_one_row_or_all(world, client_for):
+    client = client_for("municipality_x_editor")
+    draft = world.results["x_draft"]
+    post_grid(client, world, {"total-value": "3", "total-version": str(draft.version), "sex.female-value": "1"})
+    post_grid(client, world, {**shown(world), "sex.male-value": "2"})
+    before = {key: (r.version, r.updated_at) for key, r in cells(world).items()}
+    assert len(before) == 3
+    histories = Result.history.count()
+
+    response = post_grid(client, world, shown(world), action="save")
+    assert response.status_code == 302
+    assert {key: (r.version, r.updated_at) for key, r in cells(world).items()} == before
+    assert Result.history.count() == histories
+
+    with CaptureQueriesContext(connection) as one_row:
+        assert post_grid(client, world, shown(world, total="4")).status_code == 302
+    with CaptureQueriesContext(connection) as every_row:
+        assert post_grid(client, world, shown(world, total="5", sex_female="2", sex_male="3")).status_code == 302
+    assert len(one_row) == len(every_row)
+    versions = {key: r.version for key, r in cells(world).items()}
+    assert versions == {("", ""): 3, ("sex", "female"): 2, ("sex", "male"): 2}
+
+
+def test_a_row_emptied_after_someone_else_entered_it_is_kept_and_says_why(world, client_for):
+    """The editor's page showed an empty female row; another editor then saved one. Leaving the
+    row empty does not delete what the editor never saw."""
+    client = client_for("municipality_x_editor")
+    draft = world.results["x_draft"]
+    post_grid(
+        client_for("implementer_editor"), world, {"total-value": "3", "total-version": "1", "sex.female-value": "4"}
+    )
+    response = post_grid(client, world, {"total-value": "3", "total-version": str(draft.version)})
+    assert response.status_code == 400
+    assert "changed by someone else" in response.content.decode()
+    assert cells(world)[("sex", "female")].value == Decimal("4")

@@ -8,8 +8,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from indicators.models import Result
+from indicators.services import result_update
 from tests.roles import Q2
 from web.spreadsheets import FIRST_DATA_ROW, KEYS
 
@@ -148,3 +150,52 @@ def test_download_survives_a_stored_control_character(world, client_for):
     workbook = download(client_for("municipality_x_editor"), world)
     names = [cell.value for row in workbook.worksheets[0].iter_rows() for cell in row if cell.value]
     assert "Trained people" in names
+
+
+def test_the_same_file_uploaded_twice_saves_once_then_changes_nothing(world, client_for):
+    client = client_for("municipality_x_editor")
+    workbook = download(client, world)
+    sheet = workbook.worksheets[0]
+    for row, values in rows(sheet):
+        if values["category"] in (None, "") and values["indicator_code"] == "P1-1":
+            sheet.cell(row, column("value"), 25)  # the stored draft, version 1
+        elif values["option"] == "female":
+            sheet.cell(row, column("value"), 10)  # a result the file creates
+    assert upload(client, workbook).status_code == 302
+    saved = {r.pk: (r.version, r.value, r.updated_at) for r in Result.objects.all()}
+    histories = Result.history.count()
+
+    response = upload(client, workbook)
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    page = client.get(response["Location"]).content.decode()
+    assert "0 results created, 0 updated" in page
+    assert "someone else" not in page
+    assert {r.pk: (r.version, r.value, r.updated_at) for r in Result.objects.all()} == saved
+    assert Result.history.count() == histories
+
+
+def test_an_old_file_giving_another_value_for_a_result_changed_since_is_a_conflict(world, client_for):
+    client = client_for("municipality_x_editor")
+    workbook = download(client, world)  # the draft is at version 1, value 3
+    draft = world.results["x_draft"]
+    result_update(result=draft, user=world.users["implementer_editor"], value=Decimal(4))
+    sheet = workbook.worksheets[0]
+    conflict_row = None
+    for row, values in rows(sheet):
+        if values["result_id"] == draft.pk:
+            sheet.cell(row, column("value"), 30)
+            conflict_row = row
+        elif values["option"] == "female":
+            sheet.cell(row, column("value"), 10)
+
+    response = upload(client, workbook)
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert f'<td class="num">{conflict_row}</td>' in html
+    assert f"{get_column_letter(column('value'))} (Value)" in html
+    assert "Download a fresh copy" in html
+    assert "someone else" not in html
+    assert Result.objects.get(pk=draft.pk).value == Decimal(4)
+    assert not Result.objects.filter(disaggregation_option="female").exists()  # all or nothing

@@ -6,6 +6,10 @@ to date through the update services otherwise, so running it twice changes nothi
 goes through partners/projects/indicators services, so the seed obeys the same rules as the admin,
 the API and spreadsheet imports. The demo logins and their passwords are printed at the end
 (demo only; they are public, see seeds/README.md).
+
+Because those passwords are public, the command runs only with DEBUG on or with `--demo`, and it
+creates a demo login only when no user of that name exists: an existing account (an `admin` of
+a real installation) keeps its password, flags and memberships (docs/security.md).
 """
 
 import datetime
@@ -20,6 +24,7 @@ from typing import Any
 import yaml
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import check_password
 from django.core.exceptions import ValidationError
 from django.core.management import call_command, get_commands, load_command_class
 from django.core.management.base import BaseCommand, CommandError
@@ -30,7 +35,7 @@ from indicators import services as indicator_services
 from indicators.models import Alignment, FunderGoal, Indicator, NationalTarget, Result
 from indicators.periods import MONTHS_PER_PERIOD
 from partners import services as partner_services
-from partners.models import Membership, Organisation
+from partners.models import Organisation
 from projects import services as project_services
 from projects.models import Activity, Programme, Theme, Twinning, Workstream
 
@@ -180,45 +185,38 @@ class Seeder:
                 )
 
     def seed_users(self, data: dict[str, Any]) -> None:
+        """Create the demo logins that are missing. A user that already exists is someone's
+        account: its password, flags and memberships are left exactly as they are."""
         User = get_user_model()
         for entry in data.get("users", []):
             username = entry["username"]
             with self.about(f"user {username}"):
                 user = User.objects.filter(username=username).first()
+                if user is not None:
+                    self.users[username] = user
+                    # Shown only if it still works; checked without the upgrade-and-save of
+                    # `user.check_password`, so the account is not written.
+                    still_demo = check_password(entry["password"], user.password)
+                    self.logins.append(
+                        (username, entry["password"] if still_demo else "", "existed already: left as it was")
+                    )
+                    continue
                 profile = {
                     "email": entry.get("email", ""),
                     "first_name": entry.get("first_name", ""),
                     "last_name": entry.get("last_name", ""),
                 }
                 superuser = bool(entry.get("superuser"))
-                if user is None:
-                    create = User.objects.create_superuser if superuser else User.objects.create_user
-                    user = create(username=username, password=entry["password"], **profile)
-                    self.created["users"] += 1
-                else:
-                    changed = {name: value for name, value in profile.items() if getattr(user, name) != value}
-                    if superuser and not (user.is_superuser and user.is_staff):
-                        changed.update(is_superuser=True, is_staff=True)
-                    for name, value in changed.items():
-                        setattr(user, name, value)
-                    if not user.check_password(entry["password"]):
-                        user.set_password(entry["password"])
-                        changed["password"] = True
-                    if changed:
-                        user.save()
-                        self.updated["users"] += 1
+                create = User.objects.create_superuser if superuser else User.objects.create_user
+                user = create(username=username, password=entry["password"], **profile)
+                self.created["users"] += 1
                 self.users[username] = user
                 roles = []
                 for membership in entry.get("memberships", []):
                     organisation = self.ref(self.organisations, membership["organisation"], "organisation")
                     role = membership["role"]
-                    existing = Membership.objects.filter(user=user, organisation=organisation).first()
-                    if existing is None:
-                        partner_services.membership_create(user=user, organisation=organisation, role=role)
-                        self.created["memberships"] += 1
-                    elif existing.role != role:
-                        partner_services.membership_update(membership=existing, role=role)
-                        self.updated["memberships"] += 1
+                    partner_services.membership_create(user=user, organisation=organisation, role=role)
+                    self.created["memberships"] += 1
                     roles.append(f"{role} of {organisation.name_en}")
                 described = "superuser" if superuser else ", ".join(roles)
                 self.logins.append((username, entry["password"], described))
@@ -552,6 +550,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
+            "--demo",
+            action="store_true",
+            help="Load the demo even though DEBUG is off (a demo server). Never on a database real users reach.",
+        )
+        parser.add_argument(
             "--seed-dir", type=Path, default=None, help="Directory of the seed files (default: seeds/)."
         )
         parser.add_argument("--skip-rollups", action="store_true", help="Do not run recompute_rollups after seeding.")
@@ -573,6 +576,12 @@ class Command(BaseCommand):
         call_command("recompute_rollups", **options)
 
     def handle(self, *args, **options):
+        if not (settings.DEBUG or options["demo"]):
+            raise CommandError(
+                "seed_demo creates logins whose passwords are published (seeds/README.md), so it runs "
+                "only with DEBUG on or with --demo. Never load the demo into a database that real "
+                "users can reach."
+            )
         seeder = Seeder(options["seed_dir"] or default_seed_dir())
         with translation.override("en"), transaction.atomic():
             seeder.run()
@@ -588,4 +597,4 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS("Demo data loaded. Demo logins (DEMO ONLY, public passwords):"))
             width = max(len(username) for username, _, _ in seeder.logins) if seeder.logins else 0
             for username, password, described in seeder.logins:
-                self.stdout.write(f"  {username.ljust(width)}  {password}  ({described})")
+                self.stdout.write(f"  {username.ljust(width)}  {password or '-'}  ({described})")
