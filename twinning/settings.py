@@ -323,6 +323,13 @@ CELERY_BEAT_SCHEDULE["notification-digests-daily"] = {
     "options": {"queue": CELERY_NOTIFICATIONS_QUEUE},
 }
 CELERY_TIMEZONE = TIME_ZONE
+# Daily, just after midnight: progress to date moves when a period ends, with no result changing
+# (docs/rollups.md, "Progress to date"). On the rollup queue, like every task that writes rollups.
+CELERY_BEAT_SCHEDULE["refresh-progress-to-date-daily"] = {
+    "task": "indicators.refresh_progress_to_date",
+    "schedule": crontab(hour=0, minute=20),
+    "options": {"queue": CELERY_ROLLUP_QUEUE},
+}
 
 
 # E-mail: EMAIL_URL (smtp://user:password@host:587 with STARTTLS as smtp+tls://, implicit TLS as

@@ -114,7 +114,11 @@ def programme_detail(request, pk: int):
         "can_enter": any(access.can_enter_result(programme.pk, m) for m in programme_municipality_ids(programme.pk)),
         "can_log": _activity_rights(access)[0].filter(programme=programme).exists(),
     }
-    context.update(dashboards.iptt_context(access, programme))
+    context.update(
+        dashboards.iptt_page(
+            access, programme, request.GET, twinnings=context["twinnings"], workstreams=context["workstreams"]
+        )
+    )
     return render(request, "web/programme_detail.html", context)
 
 
