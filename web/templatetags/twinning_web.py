@@ -68,11 +68,22 @@ def num(value):
     return number_format(rounded.normalize(), use_l10n=True, force_grouping=True)
 
 
+# A no-break space keeps the sign beside its number: "61.6 %", never "%" alone on the next line.
+PERCENT_SIGN = "\u00a0%"
+
+
 @register.filter
-def pct(value):
+def pct(value, places=1):
+    """A percentage with a fixed number of decimals (one in tables; `pct:2` where precision
+    matters), half-up, grouped and localised; '—' when undefined."""
     if value is None or value == "":
         return "—"
-    return f"{num(value)}%"
+    try:
+        exponent = Decimal(1).scaleb(-int(places))
+        rounded = Decimal(str(value)).quantize(exponent, ROUND_HALF_UP)
+    except (InvalidOperation, TypeError, ValueError):
+        return "—"
+    return number_format(rounded, decimal_pos=int(places), use_l10n=True, force_grouping=True) + PERCENT_SIGN
 
 
 @register.filter
