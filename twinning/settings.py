@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "drf_spectacular_sidecar",
+    "django_countries",  # its catalogues name countries in each page's language
     "twinning",
     "partners",
     "projects",

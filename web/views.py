@@ -350,8 +350,7 @@ def result_entry(request):
                 messages.success(request, gettext("The results were saved and submitted for approval."))
             else:
                 messages.success(request, gettext("The results were saved as drafts."))
-            for warning in grid.warnings():
-                messages.warning(request, warning)
+            # Sum warnings are not flashed: the grid shown after the redirect states them once.
             query = urlencode({"indicator": indicator.pk, "municipality": municipality.pk, "period": period[0]})
             return redirect(f"{reverse('result_entry')}?{query}")
         context["save_failed"] = True
@@ -435,7 +434,11 @@ def result_history(request, pk: int):
     result = get_object_or_404(
         selectors.visible_results(access).select_related("indicator__programme", "municipality"), pk=pk
     )
-    records = list(result.history.select_related("history_user").order_by("history_date", "history_id"))
+    records = list(
+        result.history.select_related("history_user")
+        .prefetch_related("history_user__memberships__organisation")  # people named by organisation
+        .order_by("history_date", "history_id")
+    )
     rows = []
     previous = None
     tracked = ["value", "numerator", "denominator", "status", "comment", "evidence_url"]

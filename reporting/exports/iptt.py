@@ -9,11 +9,13 @@ import io
 from decimal import Decimal
 from typing import Any
 
+from django.utils import translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from common.spreadsheets import spreadsheet_cell
+from indicators.models import Indicator
 
 from ..reports import iptt_columns
 
@@ -33,7 +35,8 @@ def table(report: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     rows = []
     for row in report["rows"]:
         by_period = {(p["period_start"], p["period_end"]): p for p in row["periods"]}
-        cells = [row["code"], row["name"], row["unit"], row["direction"], row["baseline_value"]]
+        direction = str(Indicator.Direction(row["direction"]).label)  # in the request's language
+        cells = [row["code"], row["name"], row["unit"], direction, row["baseline_value"]]
         for key in columns:
             period = by_period.get(key) or {}
             cells += [period.get("target"), period.get("actual"), period.get("percent_of_target")]
@@ -65,6 +68,7 @@ def to_xlsx(report: dict[str, Any]) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "IPTT"
+    sheet.sheet_view.rightToLeft = translation.get_language_bidi()  # Arabic reads from the right
     sheet.append(header)
     for row in rows:
         sheet.append(row)

@@ -6,6 +6,7 @@ from django import template
 from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 
 from indicators.models import Result
 from partners.models import Membership, Organisation
@@ -93,6 +94,33 @@ def bar_width(value):
     if rounded is None:
         return 0
     return max(0, min(100, int(rounded)))
+
+
+@register.filter
+def country_name(code):
+    """A stored ISO code ("LY") as the country's name in the page's language."""
+    if not code:
+        return "—"
+    return countries.name(code) or code
+
+
+@register.filter
+def acting_for(user):
+    """Who did something, as the pages name people: their organisation, in the page's language
+    (people's own names are mostly stored in Latin letters). Lists prefetch
+    `memberships__organisation`; a single user costs one query."""
+    if user is None:
+        return "—"
+    prefetched = getattr(user, "_prefetched_objects_cache", {})
+    if "memberships" in prefetched:
+        organisations = [m.organisation for m in sorted(prefetched["memberships"], key=lambda m: m.pk)]
+    else:
+        organisations = list(Organisation.objects.filter(memberships__user=user).order_by("memberships__pk")[:1])
+    if organisations:
+        return organisations[0].name
+    if user.is_superuser:
+        return Membership.Role.ADMIN.label
+    return user.get_full_name() or user.get_username()
 
 
 @register.filter
