@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header, urlencode
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext, pgettext
 from django.views.decorators.http import require_http_methods
 
 from common.validation import messages_by_field
@@ -422,9 +422,12 @@ def _review(request, access):
         found = messages_by_field(error)
         return key, [m for msgs in found.values() for m in msgs], comment
     if action == "approve":
-        messages.success(request, gettext("%(count)s results approved.") % {"count": len(tokens)})
+        done = ngettext("%(counter)s result approved.", "%(counter)s results approved.", len(tokens))
     else:
-        messages.success(request, gettext("%(count)s results returned to the editor.") % {"count": len(tokens)})
+        done = ngettext(
+            "%(counter)s result returned to the editor.", "%(counter)s results returned to the editor.", len(tokens)
+        )
+    messages.success(request, done % {"counter": len(tokens)})
     return None
 
 
@@ -463,6 +466,23 @@ def result_history(request, pk: int):
         "web/result_history.html",
         {"result": result, "rows": rows, "field_labels": field_labels, "can_reopen": can_reopen},
     )
+
+
+def _import_outcome(outcome: dict) -> str:
+    """What an upload did, one clause per kind of change with its own plural form, and no clause
+    for a kind that did not happen ("3 results created.", never "… 0 updated")."""
+    clauses = [
+        ngettext(singular, plural, outcome[key]) % {"counter": outcome[key]}
+        for key, singular, plural in (
+            ("created", "%(counter)s result created", "%(counter)s results created"),
+            ("updated", "%(counter)s result updated", "%(counter)s results updated"),
+            ("submitted", "%(counter)s result submitted for approval", "%(counter)s results submitted for approval"),
+        )
+        if outcome[key]
+    ]
+    if not clauses:
+        return gettext("Nothing changed: every row of the file is as stored.")
+    return pgettext("list separator", ", ").join(clauses) + "."
 
 
 @login_required
@@ -532,10 +552,7 @@ def spreadsheet(request):
             except spreadsheets.WorkbookErrors as errors:
                 context["import_errors"] = errors.errors
             else:
-                messages.success(
-                    request,
-                    gettext("%(created)s results created, %(updated)s updated, %(submitted)s submitted.") % outcome,
-                )
+                messages.success(request, _import_outcome(outcome))
                 query = urlencode(
                     {
                         "programme": programme.pk if programme else "",

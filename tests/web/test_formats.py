@@ -62,3 +62,17 @@ def test_arabic_pages_never_write_arabic_indic_digits():
         p=Decimal("61.56"),
     )
     assert not ARABIC_INDIC & set(text), text
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("ar", "أُنشئت 7 نتائج، قُدّمت نتيجتان للاعتماد."),
+        ("en", "7 results created, 2 results submitted for approval."),
+    ],
+)
+def test_an_upload_is_told_with_plural_forms_and_no_zero_clause(language, expected):
+    from web.views import _import_outcome
+
+    with translation.override(language):
+        assert _import_outcome({"created": 7, "updated": 0, "unchanged": 3, "submitted": 2}) == expected

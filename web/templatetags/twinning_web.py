@@ -124,6 +124,18 @@ def acting_for(user):
 
 
 @register.filter
+def measure_and_unit(indicator):
+    """ "Score (0–100)", not "Score (Score (0–100))": the unit only when it adds something."""
+    measure = str(indicator.get_measure_display())
+    unit = (indicator.unit or "").strip()
+    if not unit or (unit == "%" and indicator.measure == "percentage"):
+        return measure
+    if measure.casefold() in unit.casefold():
+        return unit
+    return f"{measure} ({unit})"
+
+
+@register.filter
 def status_label(status):
     return STATUS_LABELS.get(status, status)
 
