@@ -125,7 +125,7 @@ def acting_for(user):
 
 @register.filter
 def measure_and_unit(indicator):
-    """ "Score (0–100)", not "Score (Score (0–100))": the unit only when it adds something."""
+    """The unit only when it adds something: "Score (0–100)", never "Score (Score (0–100))"."""
     measure = str(indicator.get_measure_display())
     unit = (indicator.unit or "").strip()
     if not unit or (unit == "%" and indicator.measure == "percentage"):
