@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "drf_spectacular_sidecar",
+    "django_countries",  # its catalogues name countries in each page's language
     "twinning",
     "partners",
     "projects",
@@ -165,6 +166,7 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("ar", _("Arabic"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["twinning.formats"]  # dates and numbers as Libyan documents write them
 TIME_ZONE = "Africa/Tripoli"
 USE_I18N = True
 USE_TZ = True

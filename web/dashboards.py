@@ -8,6 +8,7 @@ periods that have ended), with the life-of-programme figures beside it, and say 
 
 import hashlib
 from collections import defaultdict
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
@@ -27,6 +28,7 @@ from rollups.models import Rollup
 from rollups.queue import latest_computed_at, pending_indicator_ids
 from rollups.rollup_math import aligned_progress_status
 
+from .charts import period_label as chart_period_label
 from .charts import target_actual_chart
 
 # The order the pages list the statuses in: the coloured bands first, then what is not judged.
@@ -431,7 +433,12 @@ def donor_charts(indicators: list[Indicator]) -> list[dict]:
     charts = []
     for indicator in indicators:
         rollups = by_indicator.get(indicator.pk, [])
-        points = [(period_label(r.period_start, r.period_end), r.target, r.actual, r.status) for r in rollups]
+        name = partial(
+            chart_period_label,
+            frequency=indicator.frequency,
+            fiscal_year_start_month=indicator.programme.fiscal_year_start_month,
+        )
+        points = [(name(r.period_start, r.period_end), r.target, r.actual, r.status) for r in rollups]
         charts.append({"indicator": indicator, "chart": target_actual_chart(points, rtl=rtl), "rollups": rollups})
     return charts
 

@@ -236,6 +236,7 @@ def approval_queue(access: Access, limit: int = 100) -> tuple[list[ResultGroup],
     results = list(
         Result.objects.filter(pk__in=ids)
         .select_related("indicator__programme", "municipality", "submitted_by")
+        .prefetch_related("submitted_by__memberships__organisation")  # who submitted: their organisation
         .order_by(*order)
     )
     truncated = len(results) > limit

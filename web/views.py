@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header, urlencode
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext, pgettext
 from django.views.decorators.http import require_http_methods
 
 from common.validation import messages_by_field
@@ -353,8 +353,7 @@ def result_entry(request):
                 messages.success(request, gettext("The results were saved and submitted for approval."))
             else:
                 messages.success(request, gettext("The results were saved as drafts."))
-            for warning in grid.warnings():
-                messages.warning(request, warning)
+            # Sum warnings are not flashed: the grid shown after the redirect states them once.
             query = urlencode({"indicator": indicator.pk, "municipality": municipality.pk, "period": period[0]})
             return redirect(f"{reverse('result_entry')}?{query}")
         context["save_failed"] = True
@@ -427,7 +426,11 @@ def result_history(request, pk: int):
     result = get_object_or_404(
         selectors.visible_results(access).select_related("indicator__programme", "municipality"), pk=pk
     )
-    records = list(result.history.select_related("history_user").order_by("history_date", "history_id"))
+    records = list(
+        result.history.select_related("history_user")
+        .prefetch_related("history_user__memberships__organisation")  # people named by organisation
+        .order_by("history_date", "history_id")
+    )
     rows = []
     previous = None
     tracked = ["value", "numerator", "denominator", "status", "comment", "evidence_url"]
@@ -452,6 +455,23 @@ def result_history(request, pk: int):
         "web/result_history.html",
         {"result": result, "rows": rows, "field_labels": field_labels, "can_reopen": can_reopen},
     )
+
+
+def _import_outcome(outcome: dict) -> str:
+    """What an upload did, one clause per kind of change with its own plural form, and no clause
+    for a kind that did not happen ("3 results created.", never "… 0 updated")."""
+    clauses = [
+        ngettext(singular, plural, outcome[key]) % {"counter": outcome[key]}
+        for key, singular, plural in (
+            ("created", "%(counter)s result created", "%(counter)s results created"),
+            ("updated", "%(counter)s result updated", "%(counter)s results updated"),
+            ("submitted", "%(counter)s result submitted for approval", "%(counter)s results submitted for approval"),
+        )
+        if outcome[key]
+    ]
+    if not clauses:
+        return gettext("Nothing changed: every row of the file is as stored.")
+    return pgettext("list separator", ", ").join(clauses) + "."
 
 
 @login_required
@@ -521,10 +541,7 @@ def spreadsheet(request):
             except spreadsheets.WorkbookErrors as errors:
                 context["import_errors"] = errors.errors
             else:
-                messages.success(
-                    request,
-                    gettext("%(created)s results created, %(updated)s updated, %(submitted)s submitted.") % outcome,
-                )
+                messages.success(request, _import_outcome(outcome))
                 query = urlencode(
                     {
                         "programme": programme.pk if programme else "",

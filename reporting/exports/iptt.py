@@ -10,11 +10,13 @@ import io
 from decimal import Decimal
 from typing import Any
 
+from django.utils import translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from common.spreadsheets import spreadsheet_cell
+from indicators.models import Indicator
 from rollups.models import Rollup
 
 from ..reports import iptt_columns
@@ -45,7 +47,7 @@ def table(report: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
             row["code"],
             row["name"],
             row["unit"],
-            row["direction"],
+            str(Indicator.Direction(row["direction"]).label),  # in the request's language
             row["baseline_value"],
             row["disaggregation_label"],
         ]
@@ -85,6 +87,7 @@ def to_xlsx(report: dict[str, Any]) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "IPTT"
+    sheet.sheet_view.rightToLeft = translation.get_language_bidi()  # Arabic reads from the right
     sheet.append(header)
     for row in rows:
         sheet.append(row)

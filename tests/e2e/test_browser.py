@@ -25,7 +25,7 @@ def test_arabic_entry_submit_approve_moves_the_dashboard(site, sign_in, artifact
     approver.goto(f"{base}/ar/ministry/")
     assert approver.get_attribute("html", "dir") == "rtl"
     before = national_progress(approver)
-    assert before == "73,5%"  # (47 % + 100 %) / 2, with the decimal comma of Arabic (Libya) pages
+    assert before == "73.5\u00a0%"  # (47 % + 100 %) / 2, Western digits and decimal point as in Libyan documents
 
     editor = sign_in("municipality_x_editor", "ar")
     editor.goto(f"{base}/ar/results/enter/?indicator={indicator.pk}&municipality={x.pk}&period={Q2[0].isoformat()}")
@@ -53,7 +53,7 @@ def test_arabic_entry_submit_approve_moves_the_dashboard(site, sign_in, artifact
 
     approver.goto(f"{base}/ar/ministry/")
     after = national_progress(approver)
-    assert after == "88,5%", after  # P1-1 now (40 + 7 + 30) % of 100
+    assert after == "88.5\u00a0%", after  # P1-1 now (40 + 7 + 30) % of 100
     approver.screenshot(path=str(artifacts / "ministry-ar-after-approval.png"), full_page=True)
 
 

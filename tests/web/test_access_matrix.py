@@ -103,7 +103,7 @@ def test_municipality_editor_lands_on_their_municipality(world, client_for):
 def test_ministry_dashboard_numbers(world, client_for):
     html = client_for("ministry_viewer").get(reverse("ministry_dashboard")).content.decode()
     # NT-1: P1-1 at 47 % (40 + 7 of 100) and P2-1 capped at 100 % → (47 + 100) / 2.
-    assert "73.5%" in html
+    assert "73.5\u00a0%" in html
     assert "Donor A" in html and "Donor B" in html
     assert 'id="matrix"' in html
     assert "Ghadames" in html  # municipality overview
@@ -112,8 +112,8 @@ def test_ministry_dashboard_numbers(world, client_for):
 @pytest.mark.parametrize(
     ("role", "shown", "hidden"),
     [
-        ("donor_a_viewer", ["P1-1", "47%"], ["P2-1", "Donor B"]),
-        ("donor_b_viewer", ["P2-1", "900%"], ["P1-1", "Donor A"]),
+        ("donor_a_viewer", ["P1-1", "47.0\u00a0%"], ["P2-1", "Donor B"]),
+        ("donor_b_viewer", ["P2-1", "900.0\u00a0%"], ["P1-1", "Donor A"]),
     ],
 )
 def test_donor_dashboard_shows_only_the_donors_programmes(world, client_for, role, shown, hidden):

@@ -42,8 +42,8 @@ def fetch(client, url, **params):
 @pytest.mark.parametrize(
     ("role", "page", "number"),
     [
-        ("donor_a_viewer", "donor_dashboard", '<span class="value"><bdi>47%</bdi></span>'),
-        ("ministry_viewer", "ministry_dashboard", '<span class="value"><bdi>73.5%</bdi></span>'),
+        ("donor_a_viewer", "donor_dashboard", '<span class="value"><bdi>47.0\u00a0%</bdi></span>'),
+        ("ministry_viewer", "ministry_dashboard", '<span class="value"><bdi>73.5\u00a0%</bdi></span>'),
     ],
 )
 def test_dashboards_are_computed_when_the_cache_is_down(world, client_for, dead_cache, role, page, number):

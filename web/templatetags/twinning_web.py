@@ -9,6 +9,7 @@ from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 
 from indicators.models import Result
 from partners.models import Membership, Organisation
@@ -80,11 +81,22 @@ def num(value):
     return number_format(rounded.normalize(), use_l10n=True, force_grouping=True)
 
 
+# A no-break space keeps the sign beside its number: "61.6 %", never "%" alone on the next line.
+PERCENT_SIGN = "\u00a0%"
+
+
 @register.filter
-def pct(value):
+def pct(value, places=1):
+    """A percentage with a fixed number of decimals (one in tables; `pct:2` where precision
+    matters), half-up, grouped and localised; '—' when undefined."""
     if value is None or value == "":
         return "—"
-    return f"{num(value)}%"
+    try:
+        exponent = Decimal(1).scaleb(-int(places))
+        rounded = Decimal(str(value)).quantize(exponent, ROUND_HALF_UP)
+    except (InvalidOperation, TypeError, ValueError):
+        return "—"
+    return number_format(rounded, decimal_pos=int(places), use_l10n=True, force_grouping=True) + PERCENT_SIGN
 
 
 @register.filter
@@ -94,6 +106,45 @@ def bar_width(value):
     if rounded is None:
         return 0
     return max(0, min(100, int(rounded)))
+
+
+@register.filter
+def country_name(code):
+    """A stored ISO code ("LY") as the country's name in the page's language."""
+    if not code:
+        return "—"
+    return countries.name(code) or code
+
+
+@register.filter
+def acting_for(user):
+    """Who did something, as the pages name people: their organisation, in the page's language
+    (people's own names are mostly stored in Latin letters). Lists prefetch
+    `memberships__organisation`; a single user costs one query."""
+    if user is None:
+        return "—"
+    prefetched = getattr(user, "_prefetched_objects_cache", {})
+    if "memberships" in prefetched:
+        organisations = [m.organisation for m in sorted(prefetched["memberships"], key=lambda m: m.pk)]
+    else:
+        organisations = list(Organisation.objects.filter(memberships__user=user).order_by("memberships__pk")[:1])
+    if organisations:
+        return organisations[0].name
+    if user.is_superuser:
+        return Membership.Role.ADMIN.label
+    return user.get_full_name() or user.get_username()
+
+
+@register.filter
+def measure_and_unit(indicator):
+    """The unit only when it adds something: "Score (0–100)", never "Score (Score (0–100))"."""
+    measure = str(indicator.get_measure_display())
+    unit = (indicator.unit or "").strip()
+    if not unit or (unit == "%" and indicator.measure == "percentage"):
+        return measure
+    if measure.casefold() in unit.casefold():
+        return unit
+    return f"{measure} ({unit})"
 
 
 @register.filter

@@ -1,0 +1,19 @@
+"""English formats for Libya: day before month, as the Arabic pages and official documents write
+dates, so both languages read a date the same way; thousands grouped with ",". docs/pages.md."""
+
+DATE_FORMAT = "j F Y"
+TIME_FORMAT = "g:i A"
+DATETIME_FORMAT = "j F Y, g:i A"
+YEAR_MONTH_FORMAT = "F Y"
+MONTH_DAY_FORMAT = "j F"
+SHORT_DATE_FORMAT = "d/m/Y"
+SHORT_DATETIME_FORMAT = "d/m/Y, g:i A"
+FIRST_DAY_OF_WEEK = 6  # Saturday
+
+# The first format is what <input type="date"> sends; the others are what people type.
+DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%d %B %Y", "%d %b %Y"]
+DATETIME_INPUT_FORMATS = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"]
+
+DECIMAL_SEPARATOR = "."
+THOUSAND_SEPARATOR = ","
+NUMBER_GROUPING = 3
