@@ -21,19 +21,31 @@ def missing_translation_message(verbose_name) -> str:
     return _("Enter the %(field)s in English or in Arabic.") % {"field": verbose_name}
 
 
-def missing_translation_errors(instance, names, exclude=None) -> dict[str, list[ValidationError]]:
-    """For each base name (`name`, `title`) whose English and Arabic columns are both empty, the
-    same message on each column the caller validates (both, unless one is excluded)."""
+def missing_translations(model, values, names, exclude=None) -> dict[str, list[str]]:
+    """For each base name (`name`, `title`) of `model` whose English and Arabic values (read from
+    the mapping `values`) are both empty, the same message on each column the caller validates
+    (both, unless one is excluded)."""
     excluded = set(exclude or ())
-    errors: dict[str, list[ValidationError]] = {}
+    errors: dict[str, list[str]] = {}
     for name in names:
         columns = [f"{name}_{language}" for language in LANGUAGES]
         if all(column in excluded for column in columns):
             continue
-        if not all(is_empty(getattr(instance, column, None)) for column in columns):
+        if not all(is_empty(values.get(column)) for column in columns):
             continue
-        message = missing_translation_message(instance._meta.get_field(name).verbose_name)
+        message = missing_translation_message(model._meta.get_field(name).verbose_name)
         for column in columns:
             if column not in excluded:
-                errors[column] = [ValidationError(message, code="translation_required")]
+                errors[column] = [message]
     return errors
+
+
+def missing_translation_errors(instance, names, exclude=None) -> dict[str, list[ValidationError]]:
+    """`missing_translations` of a model instance, as the ValidationErrors `full_clean` raises."""
+    values = {
+        f"{name}_{language}": getattr(instance, f"{name}_{language}", None) for name in names for language in LANGUAGES
+    }
+    return {
+        column: [ValidationError(message, code="translation_required") for message in messages]
+        for column, messages in missing_translations(type(instance), values, names, exclude).items()
+    }

@@ -11,6 +11,8 @@ from django.utils.translation import get_language
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
+from common.translations import LANGUAGES, missing_translations
+
 # Free text beyond this is refused with a message naming the field (the columns are unbounded).
 TEXT_MAX_LENGTH = 20_000
 
@@ -43,7 +45,26 @@ class APIModelSerializer(serializers.ModelSerializer):
                     copied[column] = data[base]
             if copied is not None:
                 data = copied
-        return super().to_internal_value(data)
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            # A new object refused for other fields also hears that it has no name yet, in one
+            # answer; otherwise the service reports it (common.translations).
+            if self.instance is None and isinstance(error.detail, dict) and hasattr(data, "get"):
+                for column, messages in self._missing_translations(data).items():
+                    error.detail.setdefault(
+                        column, [serializers.ErrorDetail(str(m), code="translation_required") for m in messages]
+                    )
+            raise
+
+    def _missing_translations(self, data) -> dict[str, list[str]]:
+        model = self.Meta.model
+        names = [
+            name
+            for name in getattr(model, "required_translations", ())
+            if all(f"{name}_{language}" in self.fields for language in LANGUAGES)
+        ]
+        return missing_translations(model, data, names)
 
     def build_standard_field(self, field_name, model_field):
         field_class, kwargs = super().build_standard_field(field_name, model_field)

@@ -75,6 +75,14 @@ def test_neither_language_is_a_400_naming_both_fields(world, client_for, resourc
     assert model.objects.count() == before
 
 
+def test_a_new_object_refused_for_other_fields_also_hears_it_has_no_name(world, client_for):
+    response = client_for("superuser").post(f"{API}programmes/", {"code": "P9"}, format="json")
+    assert response.status_code == 400
+    message = ["Enter the name in English or in Arabic."]
+    assert response.json()["name_en"] == message and response.json()["name_ar"] == message
+    assert "start_date" in response.json()
+
+
 def test_clearing_the_only_language_of_a_name_is_refused(world, client_for):
     organisation = world.orgs["x"]  # Ghadames, غدامس
     client = client_for("superuser")
