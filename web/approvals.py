@@ -158,9 +158,9 @@ def approval_queue(access: Access, filters: Filters, limit: int = 100) -> Queue 
     truncated = len(ids) > limit
     results = {
         r.pk: r
-        for r in Result.objects.filter(pk__in=ids[:limit]).select_related(
-            "indicator__programme", "municipality", "submitted_by"
-        )
+        for r in Result.objects.filter(pk__in=ids[:limit])
+        .select_related("indicator__programme", "municipality", "submitted_by")
+        .prefetch_related("submitted_by__memberships__organisation")  # pages name people by organisation
     }
     labels = disaggregation_labels()
     groups: dict[tuple, ResultGroup] = {}

@@ -82,7 +82,7 @@ def test_each_block_shows_target_previous_value_evidence_check_and_comments(queu
     assert groups(html) == [key(queue, "x"), key(queue, "y")]  # oldest submission first
     x_block = html[html.index(f'data-group="{key(queue, "x")}"') : html.index(f'data-group="{key(queue, "y")}"')]
     assert "Target for this period: <bdi>50</bdi>" in x_block
-    assert "Previous period (01/01/2025 – 03/31/2025):" in x_block and "<bdi>40</bdi>" in x_block
+    assert "Previous period (01/01/2025 – 31/03/2025):" in x_block and "<bdi>40</bdi>" in x_block
     assert 'href="https://example.org/register.pdf"' in x_block
     assert "values add up to 5, not the total 10." in x_block
     comments = re.findall(r"<li>([^<]+) <span", x_block)

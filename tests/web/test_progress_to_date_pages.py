@@ -188,7 +188,7 @@ def test_the_programme_page_iptt_per_scope_as_of_a_date_with_its_breakdown(clien
     ]
     (row,) = tree.xpath('//table[@id="iptt"]//tr[@data-indicator="TD-1"]')
     # As of 30 June 2025: two quarters of 50 due and reported.
-    assert [td.text_content().strip() for td in row.xpath("./td")][-7:-4] == ["100", "100%", "On track"]
+    assert [td.text_content().strip() for td in row.xpath("./td")][-7:-4] == ["100", "100.0\xa0%", "On track"]
     assert tree.xpath('//input[@name="as_of"]')[0].get("value") == "2025-06-30"
 
 
