@@ -30,7 +30,7 @@ from projects.services import activity_create, activity_update
 
 from . import dashboards, selectors, spreadsheets
 from .forms import ActivityForm, UploadForm
-from .results import Grid
+from .results import Grid, grid_withdraw
 
 
 def _int(value) -> int | None:
@@ -342,7 +342,13 @@ def result_entry(request):
         options=selectors.disaggregation_options(indicator),
     )
     context["grid"] = grid
-    if request.method == "POST":
+    if request.method == "POST" and request.POST.get("action") == "withdraw":
+        if grid_withdraw(grid, request.POST, user=request.user):
+            messages.success(request, gettext("The submitted results are drafts again; change them and submit."))
+            query = urlencode({"indicator": indicator.pk, "municipality": municipality.pk, "period": period[0]})
+            return redirect(f"{reverse('result_entry')}?{query}")
+        context["save_failed"] = True
+    elif request.method == "POST":
         submit = request.POST.get("action") == "submit"
         grid.bind(request.POST)
         if grid.save(user=request.user, submit=submit):
