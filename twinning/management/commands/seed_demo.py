@@ -180,7 +180,7 @@ class Seeder:
                     "organisations",
                     existing,
                     partner_services.organisation_create,
-                    lambda obj, **changes: partner_services.organisation_update(organisation=obj, **changes),
+                    lambda obj, **changes: partner_services.organisation_update(organisation=obj, user=None, **changes),
                     fields,
                 )
 
