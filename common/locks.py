@@ -13,6 +13,8 @@ class LockClass(IntEnum):
     INDICATOR_ROLLUPS = 73_011
     # The stored every-programme alignment snapshot (id: 0, there is one).
     ALIGNMENT_SNAPSHOT = 73_012
+    # The registry's duplicate candidates (id: 0): one detector run writes them at a time.
+    REGISTRY_DETECTOR = 73_013
 
 
 ALIGNMENT_SNAPSHOT_LOCK = (LockClass.ALIGNMENT_SNAPSHOT, 0)

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from common.dates import EARLIEST_DATE, LATEST_DATE, in_date_range
 from common.text import text_error
+from common.translations import missing_translation_errors
 
 # Text fields whose value names or identifies something: bidirectional controls are refused
 # there too (translated copies, e.g. `name_ar`, count as the field they translate).
@@ -16,8 +17,13 @@ IDENTIFIER_FIELDS = frozenset({"code", "name", "title", "acronym", "iati_identif
 class CheckedInputModel(models.Model):
     """Every `CharField` and `TextField` refuses control characters, and the identifying ones
     (codes, names, titles) bidirectional controls; every `DateField` stays within the supported
-    range (`common.dates`). Whichever path the write takes (services, admin, forms), `full_clean`
-    reports them on the field."""
+    range (`common.dates`); each translated field named in `required_translations` is filled in
+    English or in Arabic (`common.translations`). Whichever path the write takes (services, admin,
+    forms), `full_clean` reports them on the field."""
+
+    # Base names of translated fields (`name`, `title`) required in at least one language; the
+    # model field itself is `blank=True`, so no one language is required.
+    required_translations: tuple[str, ...] = ()
 
     class Meta:
         abstract = True
@@ -34,6 +40,8 @@ class CheckedInputModel(models.Model):
             message = field_value_error(field, getattr(self, field.attname))
             if message:
                 errors[field.name] = [ValidationError(message, code="invalid")]
+        for name, messages in missing_translation_errors(self, self.required_translations, exclude).items():
+            errors.setdefault(name, messages)
         if errors:
             raise ValidationError(errors)
 

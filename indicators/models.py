@@ -22,7 +22,8 @@ class DisaggregationCategory(CheckedInputModel):
     """A way of splitting a total: sex, age, disability. Categories and options are data."""
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    required_translations = ("name",)
 
     class Meta:
         verbose_name = _("disaggregation category")
@@ -38,7 +39,8 @@ class DisaggregationOption(CheckedInputModel):
         DisaggregationCategory, on_delete=models.CASCADE, related_name="options", verbose_name=_("category")
     )
     code = models.SlugField(_("code"), max_length=40)
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    required_translations = ("name",)
 
     class Meta:
         verbose_name = _("disaggregation option")
@@ -88,7 +90,8 @@ class Indicator(CheckedInputModel):
         blank=True,
     )
     code = models.CharField(_("code"), max_length=40, validators=[outline_code_validator])
-    name = models.CharField(_("name"), max_length=300)
+    name = models.CharField(_("name"), max_length=300, blank=True)
+    required_translations = ("name",)
     definition = models.TextField(_("definition"), blank=True)
     level = models.CharField(_("level"), max_length=10, choices=Level.choices, default=Level.OUTPUT)
     unit = models.CharField(_("unit of measure"), max_length=100, blank=True)
@@ -172,7 +175,8 @@ class NationalTarget(CheckedInputModel):
     """A target of the ministry's national plan."""
 
     code = models.CharField(_("code"), max_length=40, unique=True, validators=[outline_code_validator])
-    title = models.CharField(_("title"), max_length=300)
+    title = models.CharField(_("title"), max_length=300, blank=True)
+    required_translations = ("title",)
     description = models.TextField(_("description"), blank=True)
     owner = models.ForeignKey(
         Organisation,
@@ -201,7 +205,8 @@ class FunderGoal(CheckedInputModel):
         Organisation, on_delete=models.CASCADE, related_name="funder_goals", verbose_name=_("donor")
     )
     code = models.CharField(_("code"), max_length=40, validators=[outline_code_validator])
-    title = models.CharField(_("title"), max_length=300)
+    title = models.CharField(_("title"), max_length=300, blank=True)
+    required_translations = ("title",)
     description = models.TextField(_("description"), blank=True)
     parent = models.ForeignKey(
         "self",
@@ -397,6 +402,9 @@ class Result(CheckedInputModel):
         blank=True,
     )
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    # Kept through returns and resubmissions: whether a period was reported on time depends on
+    # when it was first sent for approval (docs/reporting-cycle.md).
+    first_submitted_at = models.DateTimeField(_("first submitted at"), null=True, blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

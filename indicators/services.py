@@ -27,7 +27,12 @@ from common.errors import ServiceError
 from common.models import date_range_message
 from common.services import apply_changes, refuse_moves, validated_save
 from common.text import text_error
-from indicators.signals import alignment_inputs_changed, indicators_changed, result_cells_changed
+from indicators.signals import (
+    alignment_inputs_changed,
+    indicators_changed,
+    result_cells_changed,
+    result_status_changed,
+)
 from partners.models import Organisation
 from projects.models import Programme
 from projects.selectors import participating_municipality_ids
@@ -565,7 +570,7 @@ def _status_stamps(status: str, user: AbstractBaseUser | None) -> dict[str, Any]
     now = timezone.now()
     stamps: dict[str, Any] = {"status": status}
     if status in (Result.Status.SUBMITTED, Result.Status.APPROVED):
-        stamps.update(submitted_by=user, submitted_at=now)
+        stamps.update(submitted_by=user, submitted_at=now, first_submitted_at=now)
     if status == Result.Status.APPROVED:
         stamps.update(reviewed_by=user, reviewed_at=now)
     return stamps
@@ -612,6 +617,7 @@ UPDATED_RESULT_FIELDS = [
     "status",
     "submitted_by",
     "submitted_at",
+    "first_submitted_at",
     "version",
     "updated_at",
 ]
@@ -675,6 +681,7 @@ class _Writes:
     creates: list[tuple[int, Result]] = field(default_factory=list)
     updates: list[Result] = field(default_factory=list)
     deletes: list[Result] = field(default_factory=list)
+    moved: list[tuple[Result, str]] = field(default_factory=list)  # (result, status before) for the workflow
 
     def refuse(self, index: int, field_name: str, message: Any, problem: RowProblem = RowProblem.INVALID) -> None:
         self.errors.append(RowError(index, field_name, message, problem))
@@ -695,6 +702,8 @@ class _Writes:
         result = Result(**clean, created_by=self.user, **_status_stamps(self.status, self.user))
         self.creates.append((index, result))
         self.outcomes[index] = RowOutcome(Written.CREATED, result, submitted=self.status == Result.Status.SUBMITTED)
+        if self.status != Result.Status.DRAFT:
+            self.moved.append((result, ""))
 
     def change(self, index: int, row: ResultRow, clean: dict[str, Any], stored: Result) -> None:
         """A valid row whose cell holds a result."""
@@ -718,7 +727,9 @@ class _Writes:
             if differing:
                 stored.updated_by = self.user
             if submitting:
+                self.moved.append((stored, stored.status))
                 stored.status, stored.submitted_by, stored.submitted_at = Result.Status.SUBMITTED, self.user, self.now
+                stored.first_submitted_at = stored.first_submitted_at or self.now
             stored.version += 1
             stored.updated_at = self.now
             stored._history_user = self.user
@@ -752,6 +763,8 @@ class _Writes:
                 raise BulkValidationError([RowError(self.creates[0][0], "non_field_errors", message)]) from error
         if self.status == Result.Status.APPROVED and self.creates:  # drafts and submissions move no number
             result_cells_changed.send(sender=Result, cells=[_counted_cell(result) for _index, result in self.creates])
+        if self.moved:
+            result_status_changed.send(sender=Result, moves=self.moved, user=self.user, comment="")
 
 
 def _write_results(
@@ -989,10 +1002,12 @@ def _transition(
     if action in ("approve", "return") and (refusal := result_review_refusal(result, user)) is not None:
         raise refusal
     was_counted = result.status == Result.Status.APPROVED
+    previous_status = result.status
     now = timezone.now()
     result.status = to_status
     if action == "submit":
         result.submitted_by, result.submitted_at = user, now
+        result.first_submitted_at = result.first_submitted_at or now
     elif action in ("approve", "return", "reopen"):
         result.reviewed_by, result.reviewed_at = user, now
     if comment:
@@ -1002,6 +1017,7 @@ def _transition(
     result.save()
     if was_counted or to_status == Result.Status.APPROVED:
         result_cells_changed.send(sender=Result, cells=[_counted_cell(result)])
+    result_status_changed.send(sender=Result, moves=[(result, previous_status)], user=user, comment=comment)
     return result
 
 
@@ -1168,7 +1184,7 @@ def indicator_create(
     *,
     programme: Programme,
     code: str,
-    name_en: str,
+    name_en: str = "",
     disaggregations: Iterable[str | DisaggregationCategory] = (),
     **fields,
 ) -> Indicator:
@@ -1279,7 +1295,9 @@ def sdg_target_sort_key(code: str) -> tuple[int, bool, int | str]:
 
 
 @transaction.atomic
-def national_target_create(*, code: str, title_en: str, sdg_targets: Iterable[str] = (), **fields) -> NationalTarget:
+def national_target_create(
+    *, code: str, title_en: str = "", sdg_targets: Iterable[str] = (), **fields
+) -> NationalTarget:
     target = NationalTarget(code=code, title_en=title_en, sdg_targets=_clean_sdg_targets(sdg_targets))
     apply_changes(target, fields, allowed=NATIONAL_TARGET_FIELDS)
     return validated_save(target)
@@ -1340,7 +1358,7 @@ def _validate_goal_parent(goal: FunderGoal) -> None:
 
 @transaction.atomic
 def funder_goal_create(
-    *, donor: Organisation, code: str, title_en: str, sdg_targets: Iterable[str] = (), **fields
+    *, donor: Organisation, code: str, title_en: str = "", sdg_targets: Iterable[str] = (), **fields
 ) -> FunderGoal:
     if donor.kind != Organisation.Kind.DONOR:
         raise ValidationError({"donor": _("Funder goals belong to a donor organisation.")})

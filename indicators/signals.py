@@ -19,3 +19,9 @@ indicators_changed = Signal()
 # What lines indicators up against national targets and funder goals moved: an alignment, a
 # goal's place in its tree, an indicator or target deleted.
 alignment_inputs_changed = Signal()
+
+# Results moved through the approval workflow: submitted (or created submitted or approved),
+# approved, returned, reopened. `moves`: (result as saved, its status before; "" when it was
+# created) pairs, all the results one write moved, so a receiver handles a whole grid or import at
+# once; `user`: who did it; `comment`: the return comment, or "". Sent after the change is saved.
+result_status_changed = Signal()

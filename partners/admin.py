@@ -14,7 +14,10 @@ class OrganisationAdmin(TranslatedServiceAdmin):
     search_fields = ("name_en", "name_ar", "acronym", "iati_ref", "region_en", "region_ar")
     fieldsets = (
         (None, {"fields": ("kind", ("name_en", "name_ar"), "acronym")}),
-        (_("Place"), {"fields": ("country", ("region_en", "region_ar"), "population")}),
+        (
+            _("Place"),
+            {"fields": ("country", ("region_en", "region_ar"), "population", "pcode", ("latitude", "longitude"))},
+        ),
         (_("Reporting"), {"fields": ("iati_ref",)}),
     )
 

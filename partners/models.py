@@ -23,7 +23,8 @@ class Organisation(CheckedInputModel):
         OTHER = "other", _("Other")
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, db_index=True)
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    required_translations = ("name",)
     acronym = models.CharField(_("acronym"), max_length=30, blank=True)
     country = models.CharField(
         _("country"), max_length=2, validators=[country_code_validator], help_text=_("ISO 3166-1 alpha-2")
@@ -33,6 +34,13 @@ class Organisation(CheckedInputModel):
     iati_ref = models.CharField(
         _("IATI organisation identifier"), max_length=100, blank=True, help_text=_("For example US-GOV-1")
     )
+    # Where a municipality is: the aid registry matches donors' locations to it by place code,
+    # name or point (docs/registry.md) and draws it on the map.
+    pcode = models.CharField(
+        _("place code"), max_length=20, blank=True, help_text=_("The municipality's P-code, for example LY010304")
+    )
+    latitude = models.DecimalField(_("latitude"), max_digits=8, decimal_places=5, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=8, decimal_places=5, null=True, blank=True)
 
     class Meta:
         verbose_name = _("organisation")
@@ -44,10 +52,24 @@ class Organisation(CheckedInputModel):
                 name="organisation_population_non_negative",
                 violation_error_message=_("Population cannot be negative."),
             ),
-            models.UniqueConstraint(
-                fields=["kind", "name", "country"],
-                name="organisation_unique_kind_name_country",
-                violation_error_message=_("An organisation of this kind with this name already exists."),
+            models.CheckConstraint(
+                condition=(Q(latitude__isnull=True) & Q(longitude__isnull=True))
+                | Q(latitude__gte=-90, latitude__lte=90, longitude__gte=-180, longitude__lte=180),
+                name="organisation_coordinates_valid",
+                violation_error_message=_(
+                    "Give both latitude (-90 to 90) and longitude (-180 to 180) in decimal degrees, or neither."
+                ),
+            ),
+            # One per language, and only over names given in it: many organisations may have
+            # no English name (or no Arabic one), which is not a clash.
+            *(
+                models.UniqueConstraint(
+                    fields=["kind", f"name_{language}", "country"],
+                    condition=~Q(**{f"name_{language}": ""}),
+                    name=f"organisation_unique_kind_name_{language}_country",
+                    violation_error_message=_("An organisation of this kind with this name already exists."),
+                )
+                for language in ("en", "ar")
             ),
         ]
 

@@ -1,5 +1,6 @@
 """Writes about organisations and memberships."""
 
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -22,6 +23,9 @@ ORGANISATION_FIELDS = (
     "region_ar",
     "population",
     "iati_ref",
+    "pcode",
+    "latitude",
+    "longitude",
 )
 
 
@@ -29,7 +33,7 @@ ORGANISATION_FIELDS = (
 def organisation_create(
     *,
     kind: str,
-    name_en: str,
+    name_en: str = "",
     name_ar: str = "",
     country: str,
     acronym: str = "",
@@ -37,6 +41,9 @@ def organisation_create(
     region_ar: str = "",
     population: int | None = None,
     iati_ref: str = "",
+    pcode: str = "",
+    latitude: Decimal | None = None,
+    longitude: Decimal | None = None,
 ) -> Organisation:
     organisation = Organisation(
         kind=kind,
@@ -48,6 +55,9 @@ def organisation_create(
         region_ar=region_ar,
         population=population,
         iati_ref=iati_ref,
+        pcode=(pcode or "").strip().upper(),
+        latitude=latitude,
+        longitude=longitude,
     )
     return validated_save(organisation)
 
@@ -63,15 +73,18 @@ class OrganisationKindRefused(ValidationError, ServiceError):
 
 
 @transaction.atomic
-def organisation_update(*, organisation: Organisation, user: AbstractBaseUser | None, **changes) -> Organisation:
+def organisation_update(*, organisation: Organisation, user: AbstractBaseUser | None = None, **changes) -> Organisation:
     """Change an organisation. Its `kind` decides what its members see (a ministry's see
-    everything), so only superusers change it; `user` None is the system (the demo seed)."""
+    everything), so only superusers change it. The API and the admin pass the acting user; None
+    is the system (the demo seed, imports)."""
     if "kind" in changes and changes["kind"] != organisation.kind and not (user is None or user.is_superuser):
         raise OrganisationKindRefused(
             {"kind": _("Only superusers change an organisation's kind: it decides what its members see.")}
         )
     if changes.get("country"):
         changes["country"] = changes["country"].upper()
+    if changes.get("pcode"):
+        changes["pcode"] = changes["pcode"].strip().upper()
     if apply_changes(organisation, changes, allowed=ORGANISATION_FIELDS):
         validated_save(organisation)
     return organisation

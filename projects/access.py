@@ -278,6 +278,11 @@ class Access:
         """Organisations and themes: shared by everyone, kept by the ministry."""
         return self.can_edit_national_targets()
 
+    def can_edit_registry(self) -> bool:
+        """The aid-coordination registry: IATI imports, the sector–theme mapping, location
+        aliases and the review of duplicate candidates are the ministry editors'."""
+        return self.is_superuser or bool(self.organisation_ids(Organisation.Kind.MINISTRY, Membership.Role.EDITOR))
+
     def can_manage_memberships(self, organisation_id: int) -> bool:
         return self.is_superuser or organisation_id in self.organisation_ids(role=Membership.Role.ADMIN)
 

@@ -21,7 +21,7 @@ class ProgrammeAdmin(TranslatedServiceAdmin):
             _("Dates and money"),
             {"fields": (("start_date", "end_date"), "fiscal_year_start_month", ("budget", "currency"))},
         ),
-        (_("Reporting"), {"fields": ("iati_identifier",)}),
+        (_("Reporting"), {"fields": ("reporting_due_days", "iati_identifier")}),
     )
 
     def service_create(self, request, data):

@@ -20,7 +20,8 @@ class Programme(CheckedInputModel):
         SUSPENDED = "suspended", _("Suspended")
 
     code = models.CharField(_("code"), max_length=40, unique=True, validators=[code_validator])
-    name = models.CharField(_("name"), max_length=250)
+    name = models.CharField(_("name"), max_length=250, blank=True)
+    required_translations = ("name",)
     description = models.TextField(_("description"), blank=True)
     donors = models.ManyToManyField(
         Organisation, related_name="funded_programmes", verbose_name=_("donors"), blank=True
@@ -53,6 +54,12 @@ class Programme(CheckedInputModel):
         validators=[MinValueValidator(1), MaxValueValidator(12)],
         help_text=_("1 for January; 10 for a US fiscal year starting in October."),
     )
+    reporting_due_days = models.PositiveSmallIntegerField(
+        _("reporting due (days)"),
+        default=30,
+        validators=[MaxValueValidator(366)],
+        help_text=_("Results of a period are due this many days after it ends."),
+    )
 
     class Meta:
         verbose_name = _("programme")
@@ -74,6 +81,11 @@ class Programme(CheckedInputModel):
                 name="programme_budget_non_negative",
                 violation_error_message=_("The budget cannot be negative."),
             ),
+            models.CheckConstraint(
+                condition=Q(reporting_due_days__lte=366),
+                name="programme_reporting_due_days_valid",
+                violation_error_message=_("Results can be due at most 366 days after a period ends."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -89,7 +101,8 @@ class Twinning(CheckedInputModel):
     programme = models.ForeignKey(
         Programme, on_delete=models.CASCADE, related_name="twinnings", verbose_name=_("programme")
     )
-    name = models.CharField(_("name"), max_length=250)
+    name = models.CharField(_("name"), max_length=250, blank=True)
+    required_translations = ("name",)
     municipalities = models.ManyToManyField(Organisation, related_name="twinnings", verbose_name=_("municipalities"))
     signed_on = models.DateField(_("signed on"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PROPOSED)
@@ -107,7 +120,8 @@ class Theme(CheckedInputModel):
     """An area of municipal work, shared by all programmes so their work can be compared."""
 
     code = models.SlugField(_("code"), max_length=60, unique=True)
-    name = models.CharField(_("name"), max_length=250)
+    name = models.CharField(_("name"), max_length=250, blank=True)
+    required_translations = ("name",)
     description = models.TextField(_("description"), blank=True)
     dac_sector = models.CharField(
         _("DAC sector code"), max_length=5, blank=True, help_text=_("OECD DAC 5-digit purpose code, e.g. 15112")
@@ -135,7 +149,8 @@ class Workstream(CheckedInputModel):
         blank=True,
     )
     theme = models.ForeignKey(Theme, on_delete=models.PROTECT, related_name="workstreams", verbose_name=_("theme"))
-    name = models.CharField(_("name"), max_length=250)
+    name = models.CharField(_("name"), max_length=250, blank=True)
+    required_translations = ("name",)
     description = models.TextField(_("description"), blank=True)
     lead = models.ForeignKey(
         Organisation,
@@ -176,7 +191,8 @@ class Activity(CheckedInputModel):
         Workstream, on_delete=models.CASCADE, related_name="activities", verbose_name=_("workstream")
     )
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices, default=Kind.OTHER)
-    title = models.CharField(_("title"), max_length=300)
+    title = models.CharField(_("title"), max_length=300, blank=True)
+    required_translations = ("title",)
     description = models.TextField(_("description"), blank=True)
     start_date = models.DateField(_("start date"))
     end_date = models.DateField(_("end date"))

@@ -39,6 +39,7 @@ PROGRAMME_FIELDS = (
     "status",
     "iati_identifier",
     "fiscal_year_start_month",
+    "reporting_due_days",
 )
 TWINNING_FIELDS = ("name_en", "name_ar", "signed_on", "status")
 THEME_FIELDS = ("code", "name_en", "name_ar", "description_en", "description_ar", "dac_sector")
@@ -87,7 +88,7 @@ def _scope_changed(programme_id: int) -> None:
 def programme_create(
     *,
     code: str,
-    name_en: str,
+    name_en: str = "",
     start_date: datetime.date,
     end_date: datetime.date,
     name_ar: str = "",
@@ -101,6 +102,7 @@ def programme_create(
     status: str = Programme.Status.PLANNED,
     iati_identifier: str = "",
     fiscal_year_start_month: int = 1,
+    reporting_due_days: int = 30,
 ) -> Programme:
     donors = _require_kind(donors, Organisation.Kind.DONOR, "donors")
     if implementer is not None:
@@ -123,6 +125,7 @@ def programme_create(
             status=status,
             iati_identifier=iati_identifier,
             fiscal_year_start_month=fiscal_year_start_month,
+            reporting_due_days=reporting_due_days,
         )
     )
     programme.donors.set(donors)
@@ -177,7 +180,7 @@ def _validate_twinning_municipalities(municipalities: Iterable[Organisation]) ->
 def twinning_create(
     *,
     programme: Programme,
-    name_en: str,
+    name_en: str = "",
     municipalities: Iterable[Organisation],
     name_ar: str = "",
     signed_on: datetime.date | None = None,
@@ -210,7 +213,13 @@ def twinning_update(*, twinning: Twinning, municipalities: Iterable[Organisation
 
 @transaction.atomic
 def theme_create(
-    *, code: str, name_en: str, name_ar: str = "", description_en: str = "", description_ar: str = "", dac_sector=""
+    *,
+    code: str,
+    name_en: str = "",
+    name_ar: str = "",
+    description_en: str = "",
+    description_ar: str = "",
+    dac_sector="",
 ) -> Theme:
     return validated_save(
         Theme(
@@ -244,7 +253,7 @@ def workstream_create(
     *,
     programme: Programme,
     theme: Theme,
-    name_en: str,
+    name_en: str = "",
     name_ar: str = "",
     description_en: str = "",
     description_ar: str = "",
@@ -312,7 +321,7 @@ def _validate_activity(activity: Activity) -> None:
 
 
 @transaction.atomic
-def activity_create(*, workstream: Workstream, title_en: str, start_date, end_date, **fields) -> Activity:
+def activity_create(*, workstream: Workstream, title_en: str = "", start_date, end_date, **fields) -> Activity:
     activity = Activity(workstream=workstream, title_en=title_en, start_date=start_date, end_date=end_date)
     apply_changes(activity, fields, allowed=ACTIVITY_FIELDS)
     _validate_activity(activity)

@@ -9,6 +9,11 @@ report counts only those) and may cache it under `reports.report_version()`.
 `store_global_snapshot()` writes the report over every programme (what the ministry sees) into
 the `AlignmentSnapshot` tables; the rollup tasks run it after the indicator recomputes it depends
 on, and the nightly reconcile runs it too. `stored_global_report()` reads it back.
+
+Beside the LoP progress of §5, every national target, funder goal and matrix cell has its progress
+to date: the same rule over π to date = min(percent_to_date, 100) (docs/design.md §4). Stored
+reports take the percent to date stored on the LoP rows (as of today); a report asked as of another
+date computes it from the stored period rows (`rollup_math.progress_to_date`).
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -48,11 +54,13 @@ class AlignmentResult:
     pending: bool
 
 
-def compute_alignment(programme_ids: Iterable[int] | None = None) -> AlignmentResult:
+def compute_alignment(programme_ids: Iterable[int] | None = None, *, as_of: date | None = None) -> AlignmentResult:
     """The §5 report restricted to these programmes (None = every programme).
 
     National targets are always all listed (they are public); funder goals too (the caller
-    filters the goals a user may see). Only indicators of the given programmes count.
+    filters the goals a user may see). Only indicators of the given programmes count. Progress to
+    date is the stored one (as of today), or with `as_of` computed for that date from the stored
+    period rows (one more query).
     """
     programmes = Programme.objects.all()
     indicators = Indicator.objects.all()
@@ -60,7 +68,11 @@ def compute_alignment(programme_ids: Iterable[int] | None = None) -> AlignmentRe
         programme_ids = list(programme_ids)
         programmes = programmes.filter(id__in=programme_ids)
         indicators = indicators.filter(programme_id__in=programme_ids)
-    indicator_programme = dict(indicators.values_list("id", "programme_id"))
+    definitions = {
+        row[0]: row[1:]
+        for row in indicators.values_list("id", "programme_id", "measure", "time_aggregation", "direction")
+    }
+    indicator_programme = {indicator_id: row[0] for indicator_id, row in definitions.items()}
     indicator_subquery = indicators.values("id")
 
     lop_totals = Rollup.objects.filter(
@@ -69,7 +81,14 @@ def compute_alignment(programme_ids: Iterable[int] | None = None) -> AlignmentRe
         period_start__isnull=True,
         disaggregation_category="",
     )
-    lop_percent = dict(lop_totals.values_list("indicator_id", "percent_of_target"))
+    lop_percent, percent_to_date = {}, {}
+    for indicator_id, percent, stored_to_date in lop_totals.values_list(
+        "indicator_id", "percent_of_target", "percent_to_date"
+    ):
+        lop_percent[indicator_id] = percent
+        percent_to_date[indicator_id] = stored_to_date
+    if as_of is not None:
+        percent_to_date = _percent_to_date_as_of(indicator_subquery, definitions, as_of)
 
     contributing = Rollup.objects.filter(
         indicator_id__in=indicator_subquery,
@@ -111,6 +130,7 @@ def compute_alignment(programme_ids: Iterable[int] | None = None) -> AlignmentRe
 
     inputs = rollup_math.AlignmentInputs(
         lop_percent=lop_percent,
+        percent_to_date=percent_to_date,
         indicator_programme=indicator_programme,
         national_alignments=national_alignments,
         goal_alignments=goal_alignments,
@@ -131,6 +151,25 @@ def compute_alignment(programme_ids: Iterable[int] | None = None) -> AlignmentRe
     ids = list(indicator_programme)
     pending = bool(pending_indicator_ids(ids)) if programme_ids is not None else bool(pending_indicator_ids())
     return AlignmentResult(report=report, computed_at=latest_computed_at(ids), pending=pending)
+
+
+def _percent_to_date_as_of(indicator_subquery, definitions: dict[int, tuple], as_of: date) -> dict[int, Decimal | None]:
+    """Each indicator's percent to date at programme scope (total) as of `as_of`, from its stored
+    period rows: one query, then the pure rule per indicator."""
+    periods: dict[int, list[rollup_math.PeriodRow]] = defaultdict(list)
+    for indicator_id, start, end, target, actual in Rollup.objects.filter(
+        indicator_id__in=indicator_subquery,
+        scope=Rollup.Scope.PROGRAMME,
+        period_start__isnull=False,
+        disaggregation_category="",
+    ).values_list("indicator_id", "period_start", "period_end", "target", "actual"):
+        periods[indicator_id].append(rollup_math.PeriodRow(start, end, target, actual))
+    return {
+        indicator_id: rollup_math.progress_to_date(
+            measure, aggregation, direction, periods.get(indicator_id, ()), as_of
+        ).percent_of_target
+        for indicator_id, (_programme, measure, aggregation, direction) in definitions.items()
+    }
 
 
 def store_global_snapshot(*, only_if_stale: bool = True) -> tuple[bool, float]:
@@ -192,6 +231,7 @@ def _write_snapshot(snapshot: AlignmentSnapshot) -> None:
                 national_target_id=cell.national_target,
                 funder_goal_id=cell.funder_goal,
                 progress=rollup_math.round_percent(cell.progress),
+                progress_to_date=rollup_math.round_percent(cell.progress_to_date),
                 indicators=cell.indicators,
                 programmes=cell.programmes,
                 donors=cell.donors,
@@ -222,6 +262,7 @@ def _write_snapshot(snapshot: AlignmentSnapshot) -> None:
 def _progress_fields(item: rollup_math.TargetProgress) -> dict:
     return {
         "progress": rollup_math.round_percent(item.progress),
+        "progress_to_date": rollup_math.round_percent(item.progress_to_date),
         "indicators": item.indicators,
         "not_measurable": item.not_measurable,
         "programmes": item.programmes,
@@ -240,6 +281,7 @@ def stored_global_report() -> dict:
             {
                 "id": getattr(row, key),
                 "progress": row.progress,
+                "progress_to_date": row.progress_to_date,
                 "indicators": row.indicators,
                 "not_measurable": row.not_measurable,
                 "programmes": row.programmes,
@@ -259,6 +301,7 @@ def stored_global_report() -> dict:
                 "national_target": cell.national_target_id,
                 "funder_goal": cell.funder_goal_id,
                 "progress": cell.progress,
+                "progress_to_date": cell.progress_to_date,
                 "indicators": cell.indicators,
             }
             for cell in AlignmentMatrixCell.objects.order_by("national_target_id", "funder_goal_id")
@@ -299,6 +342,7 @@ def report_as_dict(result: AlignmentResult) -> dict:
             {
                 "id": item.id,
                 "progress": rollup_math.round_percent(item.progress),
+                "progress_to_date": rollup_math.round_percent(item.progress_to_date),
                 "indicators": item.indicators,
                 "not_measurable": item.not_measurable,
                 "programmes": item.programmes,
@@ -316,6 +360,7 @@ def report_as_dict(result: AlignmentResult) -> dict:
                 "national_target": cell.national_target,
                 "funder_goal": cell.funder_goal,
                 "progress": rollup_math.round_percent(cell.progress),
+                "progress_to_date": rollup_math.round_percent(cell.progress_to_date),
                 "indicators": cell.indicators,
             }
             for cell in report.matrix

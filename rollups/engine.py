@@ -33,6 +33,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 
 from django.db import connection, connections, transaction
@@ -92,12 +93,16 @@ class RecomputeSummary:
 # names (`indicator_id`, `cat`, `opt`, ...) that the rest of the statement uses. What each shape
 # cost or saved when it was chosen is in docs/performance.md ("Rollups", rounds 3 and 4).
 #
-# Parameters: %(ids)s, the indicators; %(now)s, the `computed_at` of written rows; and for the
-# cell recompute %(cell_indicators)s, %(cell_municipalities)s, %(cell_categories)s and
+# Parameters: %(ids)s, the indicators; %(now)s, the `computed_at` of written rows; %(as_of)s, the
+# date of the LoP rows' progress to date (today, `timezone.localdate()`); and for the cell
+# recompute %(cell_indicators)s, %(cell_municipalities)s, %(cell_categories)s and
 # %(cell_options)s, the (indicator, municipality, disaggregation) cells whose results changed.
 
 # The columns of `desired`, in the order of the rollup table's insert column list.
-_DESIRED_COLUMNS = "indicator_id, scope, scope_id, period_start, period_end, cat, opt, actual, target, pct, status"
+_DESIRED_COLUMNS = (
+    "indicator_id, scope, scope_id, period_start, period_end, cat, opt, actual, target, pct, status, "
+    "target_to_date, pct_to_date, status_to_date"
+)
 # The rebuild's computed rows, until they are compared and written (`rebuild_indicators`).
 _FRESH_TABLE = "rollup_fresh"
 
@@ -105,6 +110,70 @@ _FRESH_TABLE = "rollup_fresh"
 def _div(dividend: str, divisor: str) -> str:
     """SQL for rollup_math.divide: carried to 30 places by PostgreSQL, rounded half-up to 20."""
     return f"round(({dividend})::numeric(65, 30) / ({divisor}), {rollup_math.DIVISION_PLACES})"
+
+
+def _percent_sql(actual: str, target: str, direction: str) -> str:
+    """SQL for a percent of target rounded as stored (docs/design.md §4): 100 × actual / target
+    (`increase`) or 100 × target / actual (`decrease`), undefined when a side is undefined or the
+    divisor is 0."""
+    return f"""round(CASE
+               WHEN {actual} IS NULL OR {target} IS NULL THEN NULL
+               WHEN {direction} = 'increase' THEN
+                   CASE WHEN {target} = 0 THEN NULL ELSE {_div(f"100 * {actual}", target)} END
+               ELSE CASE WHEN {actual} = 0 THEN NULL ELSE {_div(f"100 * {target}", actual)} END
+           END, {rollup_math.PERCENT_PLACES})"""
+
+
+def _status_sql(actual: str, target: str, pct: str) -> str:
+    """SQL for `rollup_math.rollup_status`: decided on the stored (rounded) percentage, so a row
+    shown as 85.00 % is on track (docs/rollups.md §2, readings 8 and 9)."""
+    return f"""CASE WHEN {actual} IS NULL THEN 'no_data'
+                WHEN {target} IS NULL OR {target} = 0 THEN 'no_target'
+                WHEN {pct} IS NULL THEN 'above'
+                WHEN {pct} < {rollup_math.BELOW_THRESHOLD} THEN 'below'
+                WHEN {pct} > {rollup_math.ABOVE_THRESHOLD} THEN 'above'
+                ELSE 'on_track'
+           END"""
+
+
+def _latest_sql(value: str, *, where: str = "") -> str:
+    """SQL aggregate: `value` at the last period (by start, then end, as `rollup_math` orders them)
+    that has one (and meets `where`, an `AND ...`). That is the greatest [start, end, value] triple
+    in days since year 1, as numeric arrays compare element by element: one hashed pass, no sort."""
+    return (
+        "(max(ARRAY[(period_start - DATE '0001-01-01')::numeric, (period_end - DATE '0001-01-01')::numeric, "
+        f"{value}]) FILTER (WHERE {value} IS NOT NULL {where}))[3]"
+    )
+
+
+def _to_date_aggregates() -> str:
+    """SQL aggregates over the period rows of a series (`period_start`, `period_end`, `actual` (the
+    running total for `cumulative`), `target`), for progress to date as of %(as_of)s (docs/design.md
+    §4, `rollup_math.progress_to_date`): over the periods ended by then (last day on or before it),
+    values as stored (6 places), the sums and the last values; `_to_date_values` picks by time
+    aggregation."""
+    ended = "AND period_end <= %(as_of)s"
+    target, actual = (f"round({column}, {rollup_math.VALUE_PLACES})" for column in ("target", "actual"))
+    return f"""sum({target}) FILTER (WHERE period_end <= %(as_of)s) AS sum_target_to_date,
+           {_latest_sql(target, where=ended)} AS last_target_to_date,
+           sum({actual}) FILTER (WHERE period_end <= %(as_of)s) AS sum_actual_to_date,
+           {_latest_sql(actual, where=ended)} AS last_actual_to_date"""
+
+
+def _to_date_values(series: str, agg: str) -> str:
+    """SQL select items: a series' target and actual to date from its `_to_date_aggregates`: the sums
+    for `sum`; for `cumulative` and `latest` the last values (a cumulative actual is the running
+    total, so its last value is the sum over the ended periods)."""
+    return f"""CASE WHEN {agg} = 'sum' THEN {series}.sum_target_to_date ELSE {series}.last_target_to_date END
+               AS target_to_date,
+           CASE WHEN {agg} = 'sum' THEN {series}.sum_actual_to_date ELSE {series}.last_actual_to_date END
+               AS actual_to_date"""
+
+
+def _status_to_date_sql(actual: str, target: str, pct: str) -> str:
+    """SQL for the status to date: no ended period with a target is `no_target`, whatever the data;
+    otherwise the status of any row (`_status_sql`)."""
+    return f"CASE WHEN {target} IS NULL THEN 'no_target' ELSE {_status_sql(actual, target, pct)} END"
 
 
 def _indicators_cte() -> str:
@@ -334,10 +403,11 @@ def _periodic_cte() -> str:
     """`periodic`: each cell's period actual. Only a cumulative indicator needs its series in order
     (a running total, carried over periods without data: docs/rollups.md §2, reading 3), so only
     its cells go through a window; every other period is its own cell, with no sort at all.
-    Periods that share a start are ordered by their end, as `rollup_math` orders them."""
+    Periods that share a start are ordered by their end, as `rollup_math` orders them. Period rows
+    have no progress to date (the LoP rows of `lop` do)."""
     return """periodic AS (
     SELECT c.indicator_id, c.scope, c.scope_id, c.period_start, c.period_end, c.cat, c.opt,
-           c.a AS actual, c.target
+           c.a AS actual, c.target, NULL::numeric AS target_to_date, NULL::numeric AS actual_to_date
     FROM cells c
     JOIN ind ON ind.id = c.indicator_id
     WHERE ind.agg <> 'cumulative'
@@ -345,7 +415,7 @@ def _periodic_cte() -> str:
     SELECT c.indicator_id, c.scope, c.scope_id, c.period_start, c.period_end, c.cat, c.opt,
            sum(c.a) OVER (PARTITION BY c.indicator_id, c.scope, c.scope_id, c.cat, c.opt
                           ORDER BY c.period_start, c.period_end ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
-           c.target
+           c.target, NULL, NULL
     FROM cells c
     JOIN ind ON ind.id = c.indicator_id
     WHERE ind.agg = 'cumulative'
@@ -353,41 +423,42 @@ def _periodic_cte() -> str:
 
 
 def _series_cte() -> str:
-    """`series`: every LoP value of a series (scope and disaggregation) in one hashed pass over
-    its cells, with no sort: the totals, and "latest", the value of the last period (by start,
-    then end, as `rollup_math` orders them) that has one. That is the greatest [start, end, value]
-    triple in days since year 1, as numeric arrays compare element by element."""
-    return """series AS (
+    """`series`: every LoP value of a series (scope and disaggregation) in one hashed pass over its
+    period rows, with no sort: the totals, "latest", the value of the last period that has one
+    (`_latest_sql`; for `cumulative` the running total there, which is the total), and the values of
+    its progress to date (`_to_date_aggregates`). In the same pass, so that no join attaches the
+    progress to date to its LoP row afterwards (the planner cannot estimate such a join over CTEs)."""
+    return f"""series AS (
     SELECT indicator_id, scope, scope_id, cat, opt,
-           sum(a) AS total_a,
+           sum(actual) AS total_a,
            sum(target) AS total_target,
-           (max(ARRAY[(period_start - DATE '0001-01-01')::numeric, (period_end - DATE '0001-01-01')::numeric, a])
-               FILTER (WHERE a IS NOT NULL))[3] AS latest_a,
-           (max(ARRAY[(period_start - DATE '0001-01-01')::numeric, (period_end - DATE '0001-01-01')::numeric,
-                      target])
-               FILTER (WHERE target IS NOT NULL))[3] AS latest_target
-    FROM cells
+           {_latest_sql("actual")} AS latest_a,
+           {_latest_sql("target")} AS latest_target,
+           {_to_date_aggregates()}
+    FROM periodic
     GROUP BY indicator_id, scope, scope_id, cat, opt
 )"""
 
 
 def _lop_cte(*, programme_total_restriction: str = "") -> str:
-    """`lop`: the life-of-programme row of each series (docs/design.md §4): the latest actual for
-    `latest`, the total otherwise; the programme total's target is `lop_target` if set, else the
-    sum of the period targets (`sum`) or the last one. Every indicator also gets its programme
+    """`lop`: the life-of-programme row of each series (docs/design.md §4): the total actual for
+    `sum`, the latest otherwise (for `cumulative` the last running total); the programme total's
+    target is `lop_target` if set, else the sum of the period targets (`sum`) or the last one; and
+    the target and actual to date (`_to_date_values`). Every indicator also gets its programme
     total row when it has no cell at all, so it always has a row (docs/rollups.md §2, reading 4).
     `programme_total_restriction`: an `AND ...` on whether that row is wanted."""
     return f"""lop AS (
     SELECT s.indicator_id, s.scope, s.scope_id, NULL::date AS period_start, NULL::date AS period_end, s.cat, s.opt,
-           CASE WHEN ind.agg = 'latest' THEN s.latest_a ELSE s.total_a END AS actual,
+           CASE WHEN ind.agg = 'sum' THEN s.total_a ELSE s.latest_a END AS actual,
            CASE WHEN s.scope = 'programme' AND s.cat = '' AND ind.lop_target IS NOT NULL THEN ind.lop_target
                 WHEN ind.agg = 'sum' THEN s.total_target
                 ELSE s.latest_target
-           END AS target
+           END AS target,
+           {_to_date_values("s", "ind.agg")}
     FROM series s
     JOIN ind ON ind.id = s.indicator_id
     UNION ALL
-    SELECT ind.id, 'programme', ind.programme_id, NULL, NULL, '', '', NULL, ind.lop_target
+    SELECT ind.id, 'programme', ind.programme_id, NULL, NULL, '', '', NULL, ind.lop_target, NULL, NULL
     FROM ind
     WHERE TRUE {programme_total_restriction}
       AND ind.id NOT IN (SELECT c.indicator_id FROM cells c WHERE c.scope = 'programme' AND c.cat = '')
@@ -405,15 +476,11 @@ def _programme_total_requested() -> str:
 def _judged_cte() -> str:
     """`judged`: period and LoP rows with their percentage of target, rounded as stored
     (docs/design.md §4): 100 × actual / target (`increase`) or 100 × target / actual (`decrease`),
-    undefined when a side is undefined or the divisor is 0."""
+    undefined when a side is undefined or the divisor is 0; LoP rows also to date."""
     return f"""judged AS (
     SELECT x.*,
-           round(CASE
-               WHEN x.actual IS NULL OR x.target IS NULL THEN NULL
-               WHEN ind.direction = 'increase' THEN
-                   CASE WHEN x.target = 0 THEN NULL ELSE {_div("100 * x.actual", "x.target")} END
-               ELSE CASE WHEN x.actual = 0 THEN NULL ELSE {_div("100 * x.target", "x.actual")} END
-           END, {rollup_math.PERCENT_PLACES}) AS pct
+           {_percent_sql("x.actual", "x.target", "ind.direction")} AS pct,
+           {_percent_sql("x.actual_to_date", "x.target_to_date", "ind.direction")} AS pct_to_date
     FROM (SELECT * FROM periodic UNION ALL SELECT * FROM lop) x
     JOIN ind ON ind.id = x.indicator_id
 )"""
@@ -422,19 +489,19 @@ def _judged_cte() -> str:
 def _desired_cte() -> str:
     """`desired`: the rows as they must be stored: values rounded to the stored places, and the
     status decided on the stored percentage, so a row shown as 85.00 % is on track (docs/rollups.md
-    §2, readings 8 and 9)."""
+    §2, readings 8 and 9). LoP rows carry their progress to date (`no_target` when no period of the
+    series with a target has ended); period rows none."""
     return f"""desired AS (
     SELECT indicator_id, scope, scope_id, period_start, period_end, cat, opt,
            round(actual, {rollup_math.VALUE_PLACES}) AS actual,
            round(target, {rollup_math.VALUE_PLACES}) AS target,
            pct,
-           CASE WHEN actual IS NULL THEN 'no_data'
-                WHEN target IS NULL OR target = 0 THEN 'no_target'
-                WHEN pct IS NULL THEN 'above'
-                WHEN pct < {rollup_math.BELOW_THRESHOLD} THEN 'below'
-                WHEN pct > {rollup_math.ABOVE_THRESHOLD} THEN 'above'
-                ELSE 'on_track'
-           END AS status
+           {_status_sql("actual", "target", "pct")} AS status,
+           target_to_date,
+           pct_to_date,
+           CASE WHEN period_start IS NULL
+                THEN {_status_to_date_sql("actual_to_date", "target_to_date", "pct_to_date")}
+           END AS status_to_date
     FROM judged
 )"""
 
@@ -452,7 +519,8 @@ def _existing_cte() -> str:
            r.{rollup.period_start} AS period_start, r.{rollup.period_end} AS period_end,
            r.{rollup.disaggregation_category} AS cat, r.{rollup.disaggregation_option} AS opt,
            r.{rollup.actual} AS actual, r.{rollup.target} AS target, r.{rollup.percent_of_target} AS pct,
-           r.{rollup.status} AS status
+           r.{rollup.status} AS status, r.{rollup.target_to_date} AS target_to_date,
+           r.{rollup.percent_to_date} AS pct_to_date, r.{rollup.status_to_date} AS status_to_date
     FROM {rollup.table} r
     WHERE r.{rollup.indicator} = ANY(%(ids)s)
 )"""
@@ -472,12 +540,29 @@ def _changed_cte() -> str:
 
 
 def _rollup_insert_columns() -> str:
-    """The rollup table's columns in the order of `_DESIRED_COLUMNS`, then `computed_at`."""
+    """The rollup table's columns in the order of `_DESIRED_COLUMNS`, then `computed_at` and `as_of`."""
     rollup = quoted_names(Rollup)
     return (
         f"({rollup.indicator}, {rollup.scope}, {rollup.scope_id}, {rollup.period_start}, {rollup.period_end}, "
         f"{rollup.disaggregation_category},\n     {rollup.disaggregation_option}, {rollup.actual}, {rollup.target}, "
-        f"{rollup.percent_of_target}, {rollup.status}, {rollup.computed_at})"
+        f"{rollup.percent_of_target}, {rollup.status}, {rollup.target_to_date}, {rollup.percent_to_date},\n     "
+        f"{rollup.status_to_date}, {rollup.computed_at}, {rollup.as_of})"
+    )
+
+
+def _stored_numbers() -> tuple[str, ...]:
+    """The rollup table's columns that a recompute compares and rewrites: the numbers and statuses.
+    Not `as_of`: a LoP row whose progress to date did not move keeps the date it was computed as of
+    (its numbers are just as true today), so that a recompute never rewrites every LoP row."""
+    rollup = quoted_names(Rollup)
+    return (
+        rollup.actual,
+        rollup.target,
+        rollup.percent_of_target,
+        rollup.status,
+        rollup.target_to_date,
+        rollup.percent_to_date,
+        rollup.status_to_date,
     )
 
 
@@ -493,8 +578,9 @@ def _update_when_different() -> str:
     """An upsert's update: a row whose numbers are unchanged is not rewritten (nor is its `computed_at`
     moved, which says when the numbers last changed)."""
     rollup = quoted_names(Rollup)
-    numbers = (rollup.actual, rollup.target, rollup.percent_of_target, rollup.status)
-    return f"""DO UPDATE SET {", ".join(f"{column} = EXCLUDED.{column}" for column in (*numbers, rollup.computed_at))}
+    numbers = _stored_numbers()
+    written = (*numbers, rollup.computed_at, rollup.as_of)
+    return f"""DO UPDATE SET {", ".join(f"{column} = EXCLUDED.{column}" for column in written)}
     WHERE ({", ".join(f"r.{column}" for column in numbers)})
           IS DISTINCT FROM ({", ".join(f"EXCLUDED.{column}" for column in numbers)})"""
 
@@ -505,7 +591,7 @@ def _upsert_periods_cte(*, source: str) -> str:
     return f"""upsert_periods AS (
     INSERT INTO {rollup.table} AS r
         {_rollup_insert_columns()}
-    SELECT {_DESIRED_COLUMNS}, %(now)s
+    SELECT {_DESIRED_COLUMNS}, %(now)s, NULL::date
     FROM {source} WHERE period_start IS NOT NULL
     ON CONFLICT ({_unique_columns("rollup_unique_cell")})
     {_update_when_different()}
@@ -520,7 +606,8 @@ def _upsert_lop_cte(*, source: str) -> str:
     return f"""upsert_lop AS (
     INSERT INTO {rollup.table} AS r
         {_rollup_insert_columns()}
-    SELECT indicator_id, scope, scope_id, NULL, NULL, cat, opt, actual, target, pct, status, %(now)s
+    SELECT indicator_id, scope, scope_id, NULL, NULL, cat, opt, actual, target, pct, status,
+           target_to_date, pct_to_date, status_to_date, %(now)s, %(as_of)s::date
     FROM {source} WHERE period_start IS NULL
     ON CONFLICT ({_unique_columns("rollup_unique_lop_cell")}) WHERE {rollup.period_start} IS NULL
     {_update_when_different()}
@@ -665,7 +752,7 @@ def rebuild_insert_sql() -> str:
             "/* rollup engine: bulk insert a rebuild */",
             f"INSERT INTO {quoted_names(Rollup).table}\n    {_rollup_insert_columns()}",
             _with(*_whole_indicator_rows()),
-            f"SELECT {_DESIRED_COLUMNS}, %(now)s FROM desired",
+            f"SELECT {_DESIRED_COLUMNS}, %(now)s, CASE WHEN period_start IS NULL THEN %(as_of)s::date END FROM desired",
         ]
     )
 
@@ -696,22 +783,198 @@ def rebuild_write_sql() -> str:
     )
 
 
-def recompute_indicators(indicator_ids: Iterable[int]) -> RecomputeSummary:
+# The daily refresh (`refresh_progress_to_date`): a LoP row's progress to date is computed as of a
+# date and stays true until a period of its series ends after that date, with no result changing.
+# Then only the to-date columns move, recomputed from the stored period rows of the series.
+
+
+def _stale_to_date(lop: str) -> str:
+    """SQL condition: the LoP row `lop` of the rollup table has progress to date that a period of its
+    series, ended since its `as_of` and by %(as_of)s, has made stale (or none yet)."""
+    rollup = quoted_names(Rollup)
+    same_series = " AND ".join(
+        f"p.{column} = {lop}.{column}"
+        for column in (
+            rollup.indicator,
+            rollup.scope_id,
+            rollup.scope,
+            rollup.disaggregation_category,
+            rollup.disaggregation_option,
+        )
+    )
+    return f"""{lop}.{rollup.period_start} IS NULL
+      AND ({lop}.{rollup.as_of} IS NULL OR ({lop}.{rollup.as_of} < %(as_of)s AND EXISTS (
+          SELECT 1 FROM {rollup.table} p
+          WHERE {same_series}
+            AND p.{rollup.period_end} > {lop}.{rollup.as_of} AND p.{rollup.period_end} <= %(as_of)s
+      )))"""
+
+
+def stale_to_date_sql() -> str:
+    """The indicators with a LoP row whose progress to date is stale as of %(as_of)s."""
+    rollup = quoted_names(Rollup)
+    return "\n".join(
+        [
+            "/* rollup engine: indicators with stale progress to date */",
+            f"SELECT DISTINCT l.{rollup.indicator} FROM {rollup.table} l",
+            f"WHERE {_stale_to_date('l')}",
+        ]
+    )
+
+
+def _stale_lop_cte() -> str:
+    """`stale`: the LoP rows of the indicators %(ids)s whose progress to date is stale, with the
+    values they hold now."""
+    rollup = quoted_names(Rollup)
+    return f"""stale AS (
+    SELECT l.{rollup.id} AS rollup_id, l.{rollup.indicator} AS indicator_id, l.{rollup.scope} AS scope,
+           l.{rollup.scope_id} AS scope_id, l.{rollup.disaggregation_category} AS cat,
+           l.{rollup.disaggregation_option} AS opt, l.{rollup.target_to_date} AS target_to_date,
+           l.{rollup.percent_to_date} AS pct_to_date, l.{rollup.status_to_date} AS status_to_date
+    FROM {rollup.table} l
+    WHERE l.{rollup.indicator} = ANY(%(ids)s) AND {_stale_to_date("l")}
+)"""
+
+
+def _refreshed_to_date_cte() -> str:
+    """`to_date`: each stale LoP row's progress to date as of %(as_of)s, from the stored period rows
+    of its series (`_to_date_aggregates` and `_to_date_values`, as the recompute's `series` and `lop`
+    compute it), read through the rollup table's unique index, one series at a time: whatever the
+    number of stale rows, never a join the planner could misjudge into a quadratic one."""
+    rollup = quoted_names(Rollup)
+    same_series = " AND ".join(
+        f"p.{column} = s.{alias}"
+        for column, alias in (
+            (rollup.indicator, "indicator_id"),
+            (rollup.scope_id, "scope_id"),
+            (rollup.scope, "scope"),
+            (rollup.disaggregation_category, "cat"),
+            (rollup.disaggregation_option, "opt"),
+        )
+    )
+    return f"""to_date AS (
+    SELECT v.*, {_percent_sql("v.actual_to_date", "v.target_to_date", "v.direction")} AS pct_to_date
+    FROM (
+        SELECT s.rollup_id, s.indicator_id, ind.direction, s.target_to_date AS stored_target,
+               s.pct_to_date AS stored_pct, s.status_to_date AS stored_status,
+               {_to_date_values("a", "ind.agg")}
+        FROM stale s
+        JOIN ind ON ind.id = s.indicator_id
+        CROSS JOIN LATERAL (
+            SELECT {_to_date_aggregates()}
+            FROM (
+                SELECT p.{rollup.period_start} AS period_start, p.{rollup.period_end} AS period_end,
+                       p.{rollup.actual} AS actual, p.{rollup.target} AS target
+                FROM {rollup.table} p
+                WHERE {same_series} AND p.{rollup.period_start} IS NOT NULL
+            ) periods
+        ) a
+    ) v
+)"""
+
+
+def _refreshed_cte() -> str:
+    """`refreshed`: the stale LoP rows get their progress to date as of %(as_of)s (`no_target` when
+    no period of the series with a target has ended); `computed_at` moves only where a number moved."""
+    rollup = quoted_names(Rollup)
+    return f"""fresh AS (
+    SELECT t.rollup_id, t.indicator_id, t.target_to_date, t.pct_to_date, t.status_to_date,
+           (t.stored_target, t.stored_pct, t.stored_status)
+               IS DISTINCT FROM (t.target_to_date, t.pct_to_date, t.status_to_date) AS moved
+    FROM (
+        SELECT d.*, {_status_to_date_sql("d.actual_to_date", "d.target_to_date", "d.pct_to_date")} AS status_to_date
+        FROM to_date d
+    ) t
+),
+refreshed AS (
+    UPDATE {rollup.table} r
+    SET {rollup.target_to_date} = f.target_to_date, {rollup.percent_to_date} = f.pct_to_date,
+        {rollup.status_to_date} = f.status_to_date, {rollup.as_of} = %(as_of)s,
+        {rollup.computed_at} = CASE WHEN f.moved THEN %(now)s ELSE r.{rollup.computed_at} END
+    FROM fresh f
+    WHERE r.{rollup.id} = f.rollup_id
+    RETURNING f.indicator_id, f.moved
+)"""
+
+
+def _stamped_cte() -> str:
+    """`stamped`: the indicators whose numbers moved are marked computed now, which moves the report
+    version (`reporting.reports.report_version`), so no cached report keeps the old numbers."""
+    state = quoted_names(IndicatorRollupState)
+    return f"""stamped AS (
+    UPDATE {state.table} SET {state.computed_at} = %(now)s
+    WHERE {state.indicator} IN (SELECT indicator_id FROM refreshed WHERE moved)
+    RETURNING 1
+)"""
+
+
+@cache
+def refresh_to_date_sql() -> str:
+    """The progress to date of the stale LoP rows of the indicators %(ids)s, refreshed from their
+    series' stored period rows by the recompute's own aggregates: returns the rows refreshed, the
+    rows whose numbers moved, and the indicators stamped computed."""
+    return "\n".join(
+        [
+            "/* rollup engine: refresh progress to date */",
+            _with(
+                _indicators_cte(),
+                _stale_lop_cte(),
+                _refreshed_to_date_cte(),
+                _refreshed_cte(),
+                _stamped_cte(),
+            ),
+            "SELECT count(*), count(*) FILTER (WHERE moved), (SELECT count(*) FROM stamped) FROM refreshed",
+        ]
+    )
+
+
+def refresh_progress_to_date(*, as_of: date | None = None) -> int:
+    """Bring the progress to date of every LoP row up to `as_of` (default today), where a period of its
+    series has ended since it was computed (docs/design.md §4): the daily beat task. Results and
+    targets have not moved, so only the to-date columns are recomputed, from the stored period rows,
+    in one set-based statement under the indicators' locks. Returns the rows whose numbers moved.
+    Idempotent: a second run the same day finds nothing stale.
+
+    Elsewhere (SQLite, the demo) the stale indicators are recomputed whole, and their LoP rows dated.
+    """
+    as_of = as_of or timezone.localdate()
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(stale_to_date_sql(), {"as_of": as_of})
+            ids = sorted(row[0] for row in cursor.fetchall())
+        if not ids:
+            return 0
+        if connection.vendor != "postgresql":
+            summary = recompute_indicators(ids, as_of=as_of)
+            Rollup.objects.filter(indicator_id__in=ids, period_start__isnull=True).update(as_of=as_of)
+            return summary.rows_corrected
+        lock_indicators(ids)
+        with connection.cursor() as cursor:
+            # Index lookups, one series at a time: compiling them (JIT) costs more than it saves.
+            cursor.execute("SET LOCAL jit TO OFF")
+            cursor.execute(refresh_to_date_sql(), {"ids": ids, "as_of": as_of, "now": timezone.now()})
+            _refreshed, moved, _stamped = cursor.fetchone()
+    return moved
+
+
+def recompute_indicators(indicator_ids: Iterable[int], *, as_of: date | None = None) -> RecomputeSummary:
     """Bring every rollup row of these indicators up to date from source, in one transaction.
 
     Idempotent: running it twice, or concurrently, gives the same rows (a per-indicator advisory
     lock serialises concurrent runs on PostgreSQL). Unknown ids are ignored. Marks the indicators
-    computed with the request version seen *before* computing (see IndicatorRollupState).
+    computed with the request version seen *before* computing (see IndicatorRollupState). LoP rows
+    get their progress to date as of `as_of` (default today).
     """
     ids = sorted({int(indicator_id) for indicator_id in indicator_ids})
     if not ids:
         return RecomputeSummary()
+    as_of = as_of or timezone.localdate()
     started = time.perf_counter()
     with transaction.atomic():
         if connection.vendor == "postgresql":
             versions = _lock_and_read_versions(ids)
             _take_cell_requests(ids)  # covered by this recompute
-            desired, changed, removed = _compute_and_write_postgresql(ids)
+            desired, changed, removed = _compute_and_write_postgresql(ids, as_of)
         else:
             versions = dict(
                 IndicatorRollupState.objects.filter(indicator_id__in=ids).values_list(
@@ -719,29 +982,30 @@ def recompute_indicators(indicator_ids: Iterable[int]) -> RecomputeSummary:
                 )
             )
             _take_cell_requests(ids)
-            desired, changed, removed = _compute_and_write_python(ids)
+            desired, changed, removed = _compute_and_write_python(ids, as_of)
         _mark_computed(ids, versions)
     return RecomputeSummary.of_transaction(
         indicators=len(ids), desired=desired, changed=changed, removed=removed, started=started
     )
 
 
-def recompute_requested_cells(indicator_id: int) -> RecomputeSummary:
+def recompute_requested_cells(indicator_id: int, *, as_of: date | None = None) -> RecomputeSummary:
     """Recompute only the rollup groups that depend on the indicator's requested cells.
 
     Takes (deletes) the indicator's `RollupCellRequest` rows and recomputes, in the same
     transaction and under the indicator's lock, the groups (municipality, its current twinnings,
     the programme) × disaggregation those cells feed. Requests committed meanwhile stay for their
     own task. Does not touch the full-recompute versions. Returns an empty summary when there
-    was nothing to take (a duplicate delivery).
+    was nothing to take (a duplicate delivery). Progress to date as of `as_of` (default today).
     """
+    as_of = as_of or timezone.localdate()
     started = time.perf_counter()
     with transaction.atomic():
         if connection.vendor != "postgresql":
             taken = _take_cell_requests([indicator_id])
             if not taken:
                 return RecomputeSummary()
-            desired, changed, removed = _compute_and_write_python([indicator_id])
+            desired, changed, removed = _compute_and_write_python([indicator_id], as_of)
         else:
             _lock_and_read_versions([indicator_id])
             taken = _take_cell_requests([indicator_id])
@@ -753,6 +1017,7 @@ def recompute_requested_cells(indicator_id: int) -> RecomputeSummary:
                     {
                         "ids": [indicator_id],
                         "now": timezone.now(),
+                        "as_of": as_of,
                         "cell_indicators": [cell[0] for cell in taken],
                         "cell_municipalities": [cell[1] for cell in taken],
                         "cell_categories": [cell[2] for cell in taken],
@@ -788,7 +1053,7 @@ def _take_cell_requests(ids: list[int]) -> list[tuple[int, int, str, str]]:
     return taken
 
 
-def rebuild_indicators(indicator_ids: Iterable[int]) -> RecomputeSummary:
+def rebuild_indicators(indicator_ids: Iterable[int], *, as_of: date | None = None) -> RecomputeSummary:
     """Whole indicators, the bulk way (PostgreSQL): what `recompute_indicators` does, same rows.
 
     One transaction under the same advisory locks. When nothing is stored yet for these
@@ -801,11 +1066,12 @@ def rebuild_indicators(indicator_ids: Iterable[int]) -> RecomputeSummary:
     """
     ids = sorted({int(indicator_id) for indicator_id in indicator_ids})
     if connection.vendor != "postgresql":
-        return recompute_indicators(ids)
+        return recompute_indicators(ids, as_of=as_of)
     if not ids:
         return RecomputeSummary()
     started = time.perf_counter()
     now = timezone.now()
+    as_of = as_of or timezone.localdate()
     with transaction.atomic():
         versions = _lock_and_read_versions(ids)
         _take_cell_requests(ids)
@@ -822,13 +1088,13 @@ def rebuild_indicators(indicator_ids: Iterable[int]) -> RecomputeSummary:
                 [ids[0], ids[-1]],
             )
             if cursor.fetchone()[0]:
-                cursor.execute(rebuild_compute_sql(), {"ids": ids})
+                cursor.execute(rebuild_compute_sql(), {"ids": ids, "as_of": as_of})
                 cursor.execute(f"ANALYZE {_FRESH_TABLE}")  # so that the EXCEPT is planned as a hash
-                cursor.execute(rebuild_write_sql(), {"ids": ids, "now": now})
+                cursor.execute(rebuild_write_sql(), {"ids": ids, "now": now, "as_of": as_of})
                 desired, changed, removed = cursor.fetchone()
                 cursor.execute(f"DROP TABLE {_FRESH_TABLE}")
             else:
-                cursor.execute(rebuild_insert_sql(), {"ids": ids, "now": now})
+                cursor.execute(rebuild_insert_sql(), {"ids": ids, "now": now, "as_of": as_of})
                 desired, changed, removed = cursor.rowcount, cursor.rowcount, 0
         _mark_computed(ids, versions)
     return RecomputeSummary.of_transaction(
@@ -943,9 +1209,9 @@ def _lock_and_read_versions(ids: list[int]) -> dict[int, int]:
         return dict(cursor.fetchall())
 
 
-def _compute_and_write_postgresql(ids: list[int]) -> tuple[int, int, int]:
+def _compute_and_write_postgresql(ids: list[int], as_of: date) -> tuple[int, int, int]:
     with connection.cursor() as cursor:
-        cursor.execute(full_recompute_sql(), {"ids": ids, "now": timezone.now()})
+        cursor.execute(full_recompute_sql(), {"ids": ids, "now": timezone.now(), "as_of": as_of})
         desired, changed, removed = cursor.fetchone()
     return desired, changed, removed
 
@@ -1009,10 +1275,23 @@ _ROLLUP_KEY_FIELDS = (
     "disaggregation_category",
     "disaggregation_option",
 )
+# The numbers a recompute compares and rewrites (`_stored_numbers`), named alike on the model and
+# on the pure rules' cells.
+_ROLLUP_NUMBERS = (
+    "actual",
+    "target",
+    "percent_of_target",
+    "status",
+    "target_to_date",
+    "percent_to_date",
+    "status_to_date",
+)
 
 
-def desired_cells(ids: Sequence[int]) -> dict[int, list[rollup_math.RollupCell]]:
-    """The rollup rows the pure rules give for these indicators, read in a fixed number of queries."""
+def desired_cells(ids: Sequence[int], *, as_of: date | None = None) -> dict[int, list[rollup_math.RollupCell]]:
+    """The rollup rows the pure rules give for these indicators, read in a fixed number of queries;
+    progress to date as of `as_of` (default today)."""
+    as_of = as_of or timezone.localdate()
     indicators = list(
         Indicator.objects.filter(id__in=ids).values(
             "id", "programme_id", "measure", "time_aggregation", "direction", "lop_target"
@@ -1057,15 +1336,15 @@ def desired_cells(ids: Sequence[int]) -> dict[int, list[rollup_math.RollupCell]]
             lop_target=indicator["lop_target"],
         )
         cells[spec.id] = rollup_math.rollup_indicator(
-            spec, results[spec.id], targets[spec.id], members[spec.programme_id]
+            spec, results[spec.id], targets[spec.id], members[spec.programme_id], as_of=as_of
         )
     return cells
 
 
-def _compute_and_write_python(ids: list[int]) -> tuple[int, int, int]:
+def _compute_and_write_python(ids: list[int], as_of: date) -> tuple[int, int, int]:
     now = timezone.now()
     wanted: dict[tuple, rollup_math.RollupCell] = {}
-    for indicator_id, cells in desired_cells(ids).items():
+    for indicator_id, cells in desired_cells(ids, as_of=as_of).items():
         for cell in cells:
             wanted[(indicator_id, *cell.key)] = cell
     existing = {
@@ -1075,7 +1354,8 @@ def _compute_and_write_python(ids: list[int]) -> tuple[int, int, int]:
     to_create, to_update = [], []
     for key, cell in wanted.items():
         row = existing.get(key)
-        values = (cell.actual, cell.target, cell.percent_of_target, cell.status)
+        values = tuple(getattr(cell, name) for name in _ROLLUP_NUMBERS)
+        row_as_of = as_of if cell.period_start is None else None
         if row is None:
             to_create.append(
                 Rollup(
@@ -1086,21 +1366,19 @@ def _compute_and_write_python(ids: list[int]) -> tuple[int, int, int]:
                     period_end=cell.period_end,
                     disaggregation_category=cell.category,
                     disaggregation_option=cell.option,
-                    actual=cell.actual,
-                    target=cell.target,
-                    percent_of_target=cell.percent_of_target,
-                    status=cell.status,
+                    **dict(zip(_ROLLUP_NUMBERS, values, strict=True)),
+                    as_of=row_as_of,
                     computed_at=now,
                 )
             )
-        elif (row.actual, row.target, row.percent_of_target, row.status) != values:
-            row.actual, row.target, row.percent_of_target, row.status = values
+        elif tuple(getattr(row, name) for name in _ROLLUP_NUMBERS) != values:
+            for name, value in zip(_ROLLUP_NUMBERS, values, strict=True):
+                setattr(row, name, value)
+            row.as_of = row_as_of  # as in the SQL upsert: a row whose numbers did not move keeps its date
             row.computed_at = now
             to_update.append(row)
     stale = [row.pk for key, row in existing.items() if key not in wanted]
     Rollup.objects.bulk_create(to_create, batch_size=500)
-    Rollup.objects.bulk_update(
-        to_update, ["actual", "target", "percent_of_target", "status", "computed_at"], batch_size=500
-    )
+    Rollup.objects.bulk_update(to_update, [*_ROLLUP_NUMBERS, "as_of", "computed_at"], batch_size=500)
     Rollup.objects.filter(pk__in=stale).delete()
     return len(wanted), len(to_create) + len(to_update), len(stale)

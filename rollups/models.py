@@ -25,6 +25,10 @@ class Rollup(models.Model):
     municipality (an Organisation), the twinning, or the programme, according to `scope`.
     `computed_at` is when this row's numbers last changed; whether its indicator has a recompute
     pending is `IndicatorRollupState` (see `rollups.queue.pending_indicator_ids`).
+
+    LoP rows also carry their progress to date (docs/design.md §4) as of `as_of`: the periods that
+    had ended by then. They stay true until the next period of their series ends, when the daily
+    `refresh_progress_to_date` recomputes them; period rows have none.
     """
 
     class Scope(models.TextChoices):
@@ -67,6 +71,12 @@ class Rollup(models.Model):
         _("percent of target"), max_digits=30, decimal_places=2, null=True, blank=True
     )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices)
+    target_to_date = models.DecimalField(_("target to date"), **ROLLUP_VALUE_DIGITS, null=True, blank=True)
+    percent_to_date = models.DecimalField(
+        _("percent of target to date"), max_digits=30, decimal_places=2, null=True, blank=True
+    )
+    status_to_date = models.CharField(_("status to date"), max_length=10, choices=Status.choices, null=True, blank=True)
+    as_of = models.DateField(_("to date as of"), null=True, blank=True)
     computed_at = models.DateTimeField(_("computed at"))
 
     class Meta:
@@ -100,6 +110,16 @@ class Rollup(models.Model):
                 condition=Q(period_start__isnull=True, period_end__isnull=True)
                 | Q(period_start__isnull=False, period_end__isnull=False),
                 name="rollup_period_both_or_neither",
+            ),
+            models.CheckConstraint(
+                condition=Q(period_start__isnull=True)
+                | Q(
+                    target_to_date__isnull=True,
+                    percent_to_date__isnull=True,
+                    status_to_date__isnull=True,
+                    as_of__isnull=True,
+                ),
+                name="rollup_to_date_on_lop_rows_only",
             ),
         ]
 
@@ -181,6 +201,9 @@ class AlignedProgress(models.Model):
     """Fields shared by the stored progress of a national target and of a funder goal."""
 
     progress = models.DecimalField(_("progress"), max_digits=30, decimal_places=2, null=True, blank=True)
+    progress_to_date = models.DecimalField(
+        _("progress to date"), max_digits=30, decimal_places=2, null=True, blank=True
+    )
     indicators = models.JSONField(_("indicators"), default=list)
     not_measurable = models.JSONField(_("not measurable indicators"), default=list)
     programmes = models.JSONField(_("programmes"), default=list)
@@ -231,6 +254,9 @@ class AlignmentMatrixCell(models.Model):
         FunderGoal, on_delete=models.CASCADE, related_name="+", verbose_name=_("funder goal")
     )
     progress = models.DecimalField(_("progress"), max_digits=30, decimal_places=2, null=True, blank=True)
+    progress_to_date = models.DecimalField(
+        _("progress to date"), max_digits=30, decimal_places=2, null=True, blank=True
+    )
     indicators = models.JSONField(_("indicators"), default=list)
     programmes = models.JSONField(_("programmes"), default=list)
     donors = models.JSONField(_("donors"), default=list)

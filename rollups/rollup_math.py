@@ -28,13 +28,16 @@ Readings of the contract where it leaves room (also in docs/rollups.md):
   of the scope at p (not only those of municipalities that reported).
 * `direction = decrease` with an actual of 0 and a target above 0: the percentage is undefined
   (division by 0) but the status is `above` — nothing happened, which beats any target.
+* Progress to date (`progress_to_date`) is judged on the period rows as stored (6-place actuals
+  and targets), so a report that recomputes it from stored rows for another date gives the
+  stored numbers exactly. A period has ended by D when its last day is D or earlier.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 
@@ -249,6 +252,66 @@ def progress(actual: Decimal | None, target: Decimal | None, direction: str) -> 
     )
 
 
+# --- §4: progress to date --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PeriodRow:
+    """One stored period row of a series (a scope and a disaggregation): its target and actual as
+    the engine stores them. For a `cumulative` indicator the actual is the running total."""
+
+    period_start: date
+    period_end: date
+    target: Decimal | None
+    actual: Decimal | None
+
+
+def has_ended(period_end: date, as_of: date) -> bool:
+    """A period has ended by D when its last day is D or earlier: a report as of 30 June counts
+    April–June."""
+    return period_end <= as_of
+
+
+@dataclass(frozen=True)
+class ToDate:
+    """Progress to date of one series as of a date: rounded target, actual, percent, status."""
+
+    target: Decimal | None
+    actual: Decimal | None
+    percent_of_target: Decimal | None
+    status: str
+
+
+def progress_to_date(
+    measure: str, time_aggregation: str, direction: str, periods: Iterable[PeriodRow], as_of: date
+) -> ToDate:
+    """Progress to date (docs/design.md §4): only the periods that have ended by `as_of` count.
+
+    target_to_date: for `sum` the sum of their targets; for `cumulative` and `latest` the target of
+    the last of them that has one (the indicator's `lop_target` never counts here). The actual to
+    date is the LoP actual rule over them: the sum of their actuals (`sum`), the actual of the last
+    of them that has one (`latest`; and `cumulative`, whose stored actual is the running total, so
+    the last one is the sum over the ended periods). Percent and status as for any row, except that
+    no ended period with a target is `no_target`, whatever the data.
+    """
+    aggregation = effective_time_aggregation(measure, time_aggregation)
+    ended = sorted(
+        (row for row in periods if has_ended(row.period_end, as_of)),
+        key=lambda row: (row.period_start, row.period_end),
+    )
+    targets = [Decimal(row.target) for row in ended if row.target is not None]
+    actuals = [Decimal(row.actual) for row in ended if row.actual is not None]
+    if aggregation == SUM:
+        target = sum(targets, Decimal(0)) if targets else None
+        actual = sum(actuals, Decimal(0)) if actuals else None
+    else:
+        target = targets[-1] if targets else None
+        actual = actuals[-1] if actuals else None
+    stored_percent = round_percent(percent_of_target(actual, target, direction))
+    status = NO_TARGET if target is None else rollup_status(actual, target, stored_percent)
+    return ToDate(round_value(target), round_value(actual), stored_percent, status)
+
+
 # --- §4: a whole indicator -------------------------------------------------------------------
 
 
@@ -300,6 +363,10 @@ class RollupCell:
     target: Decimal | None
     percent_of_target: Decimal | None
     status: str
+    # Life-of-programme rows only (docs/design.md §4, progress to date); None on period rows.
+    target_to_date: Decimal | None = None
+    percent_to_date: Decimal | None = None
+    status_to_date: str | None = None
 
     @property
     def key(self) -> tuple:
@@ -311,13 +378,16 @@ def rollup_indicator(
     results: Iterable[ResultRow],
     targets: Iterable[TargetRow],
     twinning_members: Mapping[int, Iterable[int]],
+    *,
+    as_of: date,
 ) -> list[RollupCell]:
     """Every rollup row of one indicator, for the municipality, twinning and programme scopes.
 
     `twinning_members` maps each twinning of the programme to its *current* municipalities; a
     municipality that left a twinning no longer counts towards it. The programme scope is every
     municipality with counted results. A programme LoP total row always exists (no_data when
-    nothing is known), so every indicator has at least one row.
+    nothing is known), so every indicator has at least one row. LoP rows carry their progress to
+    date as of `as_of`, judged on the series' period rows as stored.
     """
     results = [row for row in results if counts_for(spec.measure, _as_value(row))]
     targets = list(targets)
@@ -363,11 +433,14 @@ def rollup_indicator(
             for period in cell_targets:
                 values.setdefault(period, None)
             actuals = period_actuals(spec.measure, spec.time_aggregation, values)
+            stored_periods: list[PeriodRow] = []
             for period, actual in actuals.items():
                 target = cell_targets.get(period)
                 if actual is None and target is None:
                     continue
-                cells.append(_cell(spec, scope, scope_id, period, category, option, actual, target))
+                period_cell = _cell(spec, scope, scope_id, period, category, option, actual, target)
+                cells.append(period_cell)
+                stored_periods.append(PeriodRow(*period, period_cell.target, period_cell.actual))
             is_programme_total = scope == SCOPE_PROGRAMME and category == ""
             total_lop_target = lop_target(
                 spec.measure,
@@ -378,8 +451,15 @@ def rollup_indicator(
             total_lop_actual = lop_actual(spec.measure, spec.time_aggregation, values)
             if total_lop_actual is None and total_lop_target is None and not is_programme_total:
                 continue
+            to_date = progress_to_date(spec.measure, spec.time_aggregation, spec.direction, stored_periods, as_of)
+            lop_cell = _cell(spec, scope, scope_id, (None, None), category, option, total_lop_actual, total_lop_target)
             cells.append(
-                _cell(spec, scope, scope_id, (None, None), category, option, total_lop_actual, total_lop_target)
+                replace(
+                    lop_cell,
+                    target_to_date=to_date.target,
+                    percent_to_date=to_date.percent_of_target,
+                    status_to_date=to_date.status,
+                )
             )
     return cells
 
@@ -529,6 +609,8 @@ class AlignmentInputs:
     indicator_municipalities: Mapping[int, frozenset[int]]
     workstreams: Sequence[WorkstreamFootprint] = ()
     programmes: Mapping[int, ProgrammeFacts] = field(default_factory=dict)
+    # indicator id -> percent_to_date (programme scope, total), None if undefined
+    percent_to_date: Mapping[int, Decimal | None] = field(default_factory=dict)
 
 
 @dataclass
@@ -542,6 +624,7 @@ class TargetProgress:
     programmes: list[int]
     donors: list[int]
     municipalities: list[int]
+    progress_to_date: Decimal | None = None
 
 
 @dataclass
@@ -553,6 +636,7 @@ class MatrixCell:
     programmes: list[int]
     donors: list[int]
     municipalities: list[int]
+    progress_to_date: Decimal | None = None
 
 
 @dataclass
@@ -566,9 +650,13 @@ class AlignmentReport:
 
 
 def alignment_report(inputs: AlignmentInputs) -> AlignmentReport:
-    """§5 over plain data. Only indicators present in `inputs.indicator_programme` count."""
+    """§5 over plain data. Only indicators present in `inputs.indicator_programme` count.
+
+    Progress to date is the same rule over π to date = min(percent_to_date, 100) (docs/design.md
+    §4, progress to date): same weights, same indicators."""
     known = inputs.indicator_programme
     pi = {indicator: indicator_progress(inputs.lop_percent.get(indicator)) for indicator in known}
+    pi_to_date = {indicator: indicator_progress(inputs.percent_to_date.get(indicator)) for indicator in known}
 
     def summary(target_id: int, weighted: dict[int, Decimal]) -> TargetProgress:
         indicators = sorted(weighted)
@@ -576,6 +664,7 @@ def alignment_report(inputs: AlignmentInputs) -> AlignmentReport:
         return TargetProgress(
             id=target_id,
             progress=weighted_progress((weighted[i], pi[i]) for i in indicators),
+            progress_to_date=weighted_progress((weighted[i], pi_to_date[i]) for i in indicators),
             indicators=indicators,
             not_measurable=[i for i in indicators if pi[i] is None],
             programmes=programmes,
@@ -616,6 +705,7 @@ def alignment_report(inputs: AlignmentInputs) -> AlignmentReport:
                         national_target=target,
                         funder_goal=goal,
                         progress=mean_progress(pi[i] for i in shared),
+                        progress_to_date=mean_progress(pi_to_date[i] for i in shared),
                         indicators=shared,
                         programmes=cell.programmes,
                         donors=cell.donors,

@@ -118,3 +118,20 @@ def requeue_stale() -> int:
 
 def _has_rollups(indicator_id: int) -> bool:
     return Rollup.objects.filter(indicator_id=indicator_id).exists()
+
+
+# The Celery name of the daily progress-to-date refresh (the beat schedule matches on it).
+REFRESH_PROGRESS_TO_DATE_TASK = "indicators.refresh_progress_to_date"
+
+
+@shared_task(name=REFRESH_PROGRESS_TO_DATE_TASK, **RETRY_OPTIONS)
+def refresh_progress_to_date() -> int:
+    """Daily: the progress to date of the LoP rows whose series had a period end since it was
+    computed (no result changed, so nothing else would recompute it); then the alignment snapshot,
+    whose progress to date rests on it. Returns the rows whose numbers moved; a second run the same
+    day finds nothing to do."""
+    moved = engine.refresh_progress_to_date()
+    if moved:
+        rollup_queue.mark_alignment_stale()
+        rollup_queue.enqueue(alignment=True)
+    return moved

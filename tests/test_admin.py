@@ -210,3 +210,18 @@ def test_a_membership_is_not_moved_to_another_user_in_the_admin(admin_client):
     assert list(Membership.objects.values_list("pk", "user_id", "role")) == [
         (membership.pk, membership.user_id, "viewer")
     ]
+
+
+def national_target_form(**overrides):
+    return {"code": "NT-9", "title_en": "", "title_ar": "", "description_en": "", "description_ar": "", **overrides}
+
+
+def test_the_admin_takes_a_name_in_arabic_only_and_refuses_one_in_neither_language(admin_client):
+    url = reverse("admin:indicators_nationaltarget_add")
+    response = admin_client.post(url, national_target_form())
+    assert response.status_code == 200
+    assert response.content.decode().count("Enter the title in English or in Arabic.") == 2
+    assert not NationalTarget.objects.filter(code="NT-9").exists()
+    response = admin_client.post(url, national_target_form(title_ar="تحسين الخدمات"))
+    assert response.status_code == 302
+    assert NationalTarget.objects.get(code="NT-9").title_ar == "تحسين الخدمات"

@@ -5,8 +5,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from indicators.api import views as indicators
+from notifications.api import views as notifications
 from projects.api import partners
 from projects.api import views as projects
+from registry.api import views as registry
 from reporting.api import views as reporting
 from rollups.api import views as rollups
 
@@ -25,6 +27,11 @@ router.register("alignments", indicators.AlignmentViewSet, basename="alignment")
 router.register("targets", indicators.TargetViewSet, basename="target")
 router.register("results", indicators.ResultViewSet, basename="result")
 router.register("rollups", rollups.RollupViewSet, basename="rollup")
+router.register("notifications", notifications.NotificationViewSet, basename="notification")
+router.register("iati-imports", registry.IatiImportViewSet, basename="iati-import")
+router.register("interventions", registry.InterventionViewSet, basename="intervention")
+router.register("sector-themes", registry.SectorThemeViewSet, basename="sector-theme")
+router.register("overlap-candidates", registry.OverlapCandidateViewSet, basename="overlap-candidate")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -36,6 +43,8 @@ urlpatterns = [
     ),
     path("reports/iptt/", reporting.IPTTView.as_view(), name="report-iptt"),
     path("reports/alignment/", reporting.AlignmentReportView.as_view(), name="report-alignment"),
+    path("reports/completeness/", reporting.CompletenessView.as_view(), name="report-completeness"),
     path("exports/iati/", reporting.IATIExportView.as_view(), name="export-iati"),
+    path("reports/3w/", registry.ThreeWView.as_view(), name="report-3w"),
     path("", include(router.urls)),
 ]

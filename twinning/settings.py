@@ -8,6 +8,7 @@ eagerly (on commit) and the cache lives in process memory, so the demo needs no 
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import dj_database_url
 from celery.schedules import crontab
@@ -74,6 +75,8 @@ INSTALLED_APPS = [
     "indicators",
     "rollups",
     "reporting",
+    "notifications",
+    "registry",
     "web",
     "benchmarks",
 ]
@@ -265,6 +268,9 @@ CELERY_TASK_QUEUES = (
     Queue(CELERY_TASK_DEFAULT_QUEUE, routing_key=CELERY_TASK_DEFAULT_QUEUE),
     Queue(CELERY_ROLLUP_QUEUE, routing_key=CELERY_ROLLUP_QUEUE),
 )
+# The registry's work (a programme's intervention, the duplicate detector) goes to this queue:
+# the default one unless set.
+CELERY_REGISTRY_QUEUE = os.environ.get("CELERY_REGISTRY_QUEUE", CELERY_TASK_DEFAULT_QUEUE)
 CELERY_TASK_ROUTES = {
     "indicators.recompute_indicator_rollups": {"queue": CELERY_ROLLUP_QUEUE},
     "indicators.recompute_alignment": {"queue": CELERY_ROLLUP_QUEUE},
@@ -297,8 +303,73 @@ CELERY_BEAT_SCHEDULE: dict = {
         # A beat tick that no worker took before the next one is worthless: drop it.
         "options": {"expires": float(ROLLUP_REQUEUE_EVERY_SECONDS)},
     },
+    # Every programme's registry intervention and a full run of the duplicate detector.
+    "refresh-registry-nightly": {
+        "task": "registry.refresh",
+        "schedule": crontab(hour=3, minute=15),
+    },
+}
+# The reporting cycle (docs/reporting-cycle.md): reminders of results due soon or overdue, and
+# the digest for those who want one, every morning. Both are safe to run more than once.
+CELERY_NOTIFICATIONS_QUEUE = os.environ.get("CELERY_NOTIFICATIONS_QUEUE", "default")
+CELERY_BEAT_SCHEDULE["notification-reminders-daily"] = {
+    "task": "notifications.send_reminders",
+    "schedule": crontab(hour=7, minute=0),
+    "options": {"queue": CELERY_NOTIFICATIONS_QUEUE},
+}
+CELERY_BEAT_SCHEDULE["notification-digests-daily"] = {
+    "task": "notifications.send_digests",
+    "schedule": crontab(hour=7, minute=30),
+    "options": {"queue": CELERY_NOTIFICATIONS_QUEUE},
 }
 CELERY_TIMEZONE = TIME_ZONE
+# Daily, just after midnight: progress to date moves when a period ends, with no result changing
+# (docs/rollups.md, "Progress to date"). On the rollup queue, like every task that writes rollups.
+CELERY_BEAT_SCHEDULE["refresh-progress-to-date-daily"] = {
+    "task": "indicators.refresh_progress_to_date",
+    "schedule": crontab(hour=0, minute=20),
+    "options": {"queue": CELERY_ROLLUP_QUEUE},
+}
+
+
+# E-mail: EMAIL_URL (smtp://user:password@host:587 with STARTTLS as smtp+tls://, implicit TLS as
+# smtps://), or Django's EMAIL_HOST, EMAIL_PORT, ... variables. Neither, with DEBUG: e-mails are
+# printed on the console (`make run`). SITE_URL makes the links in e-mails absolute.
+def email_settings(url: str) -> dict:
+    """Django's e-mail settings from one URL."""
+    parts = urlsplit(url)
+    if parts.scheme == "console":
+        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    if parts.scheme not in ("smtp", "smtp+tls", "smtps", "smtp+ssl"):
+        raise ImproperlyConfigured(f"EMAIL_URL: unknown scheme {parts.scheme!r}; use smtp, smtp+tls or smtps.")
+    implicit_tls = parts.scheme in ("smtps", "smtp+ssl")
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parts.hostname or "localhost",
+        "EMAIL_PORT": parts.port or (465 if implicit_tls else 587 if parts.scheme == "smtp+tls" else 25),
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_TLS": parts.scheme == "smtp+tls",
+        "EMAIL_USE_SSL": implicit_tls,
+    }
+
+
+if os.environ.get("EMAIL_URL"):
+    globals().update(email_settings(os.environ["EMAIL_URL"]))
+elif os.environ.get("EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = os.environ["EMAIL_HOST"]
+    EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+    EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+elif DEBUG:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Twinning <no-reply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -359,6 +430,9 @@ SPECTACULAR_SETTINGS = {
         "ResultStatusEnum": "indicators.models.Result.Status",
         "NewResultStatusEnum": ["draft", "submitted", "approved"],
         "RollupStatusEnum": "rollups.models.Rollup.Status",
+        "IatiImportStatusEnum": "registry.models.IatiImport.Status",
+        "InterventionStatusEnum": "registry.models.Intervention.Status",
+        "OverlapCandidateStatusEnum": "registry.models.OverlapCandidate.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -1,18 +1,26 @@
 """What the dashboards, the programme page (IPTT) and the municipality page show. Numbers come
 from stored rollups and the alignment report over them (`rollups.alignment`); nothing here
-recomputes a rollup. Every function runs a fixed number of queries."""
+recomputes a rollup. Every function runs a fixed number of queries.
+
+The pages colour progress by its status to date (docs/design.md §4: against the targets of the
+periods that have ended), with the life-of-programme figures beside it, and say so in a legend
+(`templates/web/includes/legend.html`)."""
 
 import hashlib
 from collections import defaultdict
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.utils.formats import date_format
+from django.utils.http import urlencode
 from django.utils.translation import get_language_bidi
+from django.utils.translation import gettext_lazy as _
 
 from indicators.models import FunderGoal, Indicator, NationalTarget, Result
 from partners.models import Organisation
 from projects.access import Access
 from projects.models import Activity, Programme, Theme, Twinning, Workstream
+from registry import selectors as registry_selectors
 from reporting import reports
 from rollups.alignment import compute_alignment, report_as_dict
 from rollups.models import Rollup
@@ -47,10 +55,73 @@ def period_label(start, end) -> str:
 # IPTT (programme page) ----------------------------------------------------------------------
 
 
-def iptt_context(access: Access, programme: Programme) -> dict:
+def iptt_scopes(access: Access, programme: Programme, twinnings, workstreams, options) -> list[dict]:
+    """Links to the IPTT of each scope it may be asked for on the page, keeping the other options:
+    the programme, its twinnings, and the municipalities whose own rows the user sees (from the
+    prefetched twinnings and workstreams, so no query)."""
+    towns = {}
+    for group in (*twinnings, *workstreams):
+        for town in group.municipalities.all():
+            if reports.sees_municipality_rows(access, programme, town.pk):
+                towns[town.pk] = town
+    choices = [(Rollup.Scope.PROGRAMME, None, _("Whole programme"))]
+    choices += [(Rollup.Scope.TWINNING, twinning.pk, twinning.name) for twinning in twinnings]
+    choices += [
+        (Rollup.Scope.MUNICIPALITY, town.pk, town.name) for town in sorted(towns.values(), key=lambda t: t.name)
+    ]
+    kept = {}
+    if options.as_of is not None:
+        kept["as_of"] = options.as_of.isoformat()
+    if options.disaggregated:
+        kept["disaggregated"] = 1
+    return [
+        {
+            "label": label,
+            "query": urlencode({"scope": scope, "scope_id": scope_id, **kept} if scope_id else kept),
+            "current": (scope, scope_id) == (options.scope, options.scope_id),
+        }
+        for scope, scope_id, label in choices
+    ]
+
+
+def iptt_page_options(access: Access, programme: Programme, params) -> tuple[reports.IPTTOptions, dict, str]:
+    """The IPTT options the page was asked for, the errors to show beside the fields (the page then
+    shows the programme's IPTT as of today), and the query string of the downloads."""
+    try:
+        options = reports.iptt_options(params)
+    except ValidationError as error:
+        return reports.IPTTOptions(), error.message_dict, urlencode({"programme": programme.pk})
+    if not reports.iptt_scope_visible(access, programme, options):
+        errors = {"scope_id": [_("Choose a twinning or a municipality of this programme.")]}
+        return reports.IPTTOptions(), errors, urlencode({"programme": programme.pk})
+    query = {"programme": programme.pk}
+    if options.scope != Rollup.Scope.PROGRAMME:
+        query.update(scope=options.scope, scope_id=options.scope_id)
+    if options.as_of is not None:
+        query["as_of"] = options.as_of.isoformat()
+    if options.disaggregated:
+        query["disaggregated"] = 1
+    return options, {}, urlencode(query)
+
+
+def iptt_page(access: Access, programme: Programme, params, *, twinnings, workstreams) -> dict:
+    """The programme page's IPTT as asked by its query string (scope, as_of, disaggregated), links
+    to the other scopes, the errors of what was asked, and the downloads' query string."""
+    options, errors, query = iptt_page_options(access, programme, params)
+    return {
+        **iptt_context(access, programme, options),
+        "iptt_scopes": iptt_scopes(access, programme, twinnings, workstreams, options),
+        "iptt_errors": errors,
+        "iptt_query": query,
+    }
+
+
+def iptt_context(access: Access, programme: Programme, options: reports.IPTTOptions | None = None) -> dict:
     """The IPTT of `reporting.reports` (the same rows as the API's CSV/XLSX), cached per scope."""
+    options = options or reports.IPTTOptions()
     report = reports.cached(
-        reports.cache_key("iptt", access, programme.pk), lambda: reports.iptt(programme=programme, access=access)
+        reports.cache_key("iptt", access, programme.pk, *options.cache_parts),
+        lambda: reports.iptt(programme=programme, access=access, options=options),
     )
     # The page shows the periods that have a target or an actual (the downloads keep every period
     # of the programme's life, which for a long programme of monthly indicators is hundreds).
@@ -68,6 +139,8 @@ def iptt_context(access: Access, programme: Programme) -> dict:
     return {
         "iptt_columns": [{"start": s, "end": e, "label": period_label(s, e)} for s, e in columns],
         "iptt_rows": rows,
+        "iptt_as_of": report["as_of"],
+        "iptt_options": options,
         "freshness": {"computed_at": report["computed_at"], "pending": report["pending"]},
     }
 
@@ -141,6 +214,8 @@ def ministry_context(access: Access) -> dict:
                 "target": target,
                 "progress": row["progress"],
                 "status": aligned_progress_status(row["progress"]),
+                "progress_to_date": row["progress_to_date"],
+                "status_to_date": aligned_progress_status(row["progress_to_date"]),
                 "indicator_count": len(row["indicators"]),
                 "not_measurable": len(row["not_measurable"]),
                 "programmes": [programmes[i] for i in row["programmes"] if i in programmes],
@@ -153,6 +228,8 @@ def ministry_context(access: Access) -> dict:
             "target": t,
             "progress": None,
             "status": Rollup.Status.NO_DATA,
+            "progress_to_date": None,
+            "status_to_date": Rollup.Status.NO_DATA,
             "indicator_count": 0,
             "not_measurable": 0,
             "programmes": [],
@@ -180,6 +257,7 @@ def ministry_context(access: Access) -> dict:
                     {
                         "cell": cells.get((t, g)),
                         "status": aligned_progress_status((cells.get((t, g)) or {}).get("progress")),
+                        "status_to_date": aligned_progress_status((cells.get((t, g)) or {}).get("progress_to_date")),
                     }
                     for g in matrix_goals
                     if g in goals
@@ -207,12 +285,13 @@ def ministry_context(access: Access) -> dict:
         "municipality_overview": municipality_overview(),
         "band_statuses": BAND_STATUSES,
         "freshness": {"computed_at": report["computed_at"], "pending": report["pending"]},
+        "registry": registry_overlap_context(),
     }
 
 
 def municipality_overview() -> list[dict]:
     """Every municipality taking part in some programme: programmes, activities, results waiting
-    for approval, and its indicators by status (municipality life-of-programme rollups)."""
+    for approval, and its indicators by status to date (municipality life-of-programme rollups)."""
     municipalities = list(
         Organisation.objects.filter(kind=Organisation.Kind.MUNICIPALITY)
         .filter(Q(twinnings__isnull=False) | Q(workstreams__isnull=False))
@@ -248,9 +327,9 @@ def municipality_overview() -> list[dict]:
             scope=Rollup.Scope.MUNICIPALITY, scope_id__in=ids, period_start__isnull=True, disaggregation_category=""
         )
         .order_by()
-        .values("scope_id", "status")
+        .values("scope_id", "status_to_date")
         .annotate(n=Count("id"))
-        .values_list("scope_id", "status", "n")
+        .values_list("scope_id", "status_to_date", "n")
     ):
         statuses[scope_id][status] = n
     return [
@@ -290,16 +369,21 @@ def donor_context(access: Access, donor: Organisation, programme_id: int | None 
         children[goal.parent_id].append(goal)
 
     def tree(parent_id):
-        return [
-            {
-                "goal": goal,
-                "progress": (goal_progress.get(goal.pk) or {}).get("progress"),
-                "status": aligned_progress_status((goal_progress.get(goal.pk) or {}).get("progress")),
-                "indicator_count": len((goal_progress.get(goal.pk) or {}).get("indicators", [])),
-                "children": tree(goal.pk),
-            }
-            for goal in children.get(parent_id, [])
-        ]
+        nodes = []
+        for goal in children.get(parent_id, []):
+            row = goal_progress.get(goal.pk) or {}
+            nodes.append(
+                {
+                    "goal": goal,
+                    "progress": row.get("progress"),
+                    "status": aligned_progress_status(row.get("progress")),
+                    "progress_to_date": row.get("progress_to_date"),
+                    "status_to_date": aligned_progress_status(row.get("progress_to_date")),
+                    "indicator_count": len(row.get("indicators", [])),
+                    "children": tree(goal.pk),
+                }
+            )
+        return nodes
 
     indicators = list(
         Indicator.objects.filter(programme_id__in=programme_ids)
@@ -318,7 +402,7 @@ def donor_context(access: Access, donor: Organisation, programme_id: int | None 
     indicator_rows = [{"indicator": i, "lop": lop.get(i.pk)} for i in indicators]
     status_counts = defaultdict(int)
     for row in indicator_rows:
-        status_counts[row["lop"].status if row["lop"] else Rollup.Status.NO_DATA] += 1
+        status_counts[row["lop"].status_to_date if row["lop"] else Rollup.Status.NO_TARGET] += 1
 
     charts = donor_charts([i for i in indicators if i.programme_id == (programme_id or (programme_ids or [None])[0])])
     return {
@@ -350,3 +434,12 @@ def donor_charts(indicators: list[Indicator]) -> list[dict]:
         points = [(period_label(r.period_start, r.period_end), r.target, r.actual, r.status) for r in rollups]
         charts.append({"indicator": indicator, "chart": target_actual_chart(points, rtl=rtl), "rollups": rollups})
     return charts
+
+
+# Ministry dashboard: the aid registry -------------------------------------------------------
+
+
+def registry_overlap_context() -> dict:
+    """The overlap section's registry block: every intervention the ministry knows of (IATI files
+    and programmes), the pairs waiting for review and the confirmed duplicates (four queries)."""
+    return registry_selectors.dashboard_summary()

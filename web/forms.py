@@ -3,6 +3,7 @@ live in the services, whose ValidationErrors are attached back to these forms' f
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from common.validation import messages_by_field
@@ -23,8 +24,19 @@ class DateInput(forms.DateInput):
 class ActivityForm(forms.Form):
     workstream = forms.ModelChoiceField(label=_("Workstream"), queryset=Workstream.objects.none())
     kind = forms.ChoiceField(label=_("Kind"), choices=Activity.Kind.choices)
-    title_en = forms.CharField(label=_("Title (English)"), max_length=300)
-    title_ar = forms.CharField(label=_("Title (Arabic)"), max_length=300, required=False)
+    # One language is enough (the model requires the title in English or in Arabic).
+    title_en = forms.CharField(
+        label=_("Title (English)"),
+        max_length=300,
+        required=False,
+        widget=forms.TextInput(attrs={"lang": "en", "dir": "ltr"}),
+    )
+    title_ar = forms.CharField(
+        label=_("Title (Arabic)"),
+        max_length=300,
+        required=False,
+        widget=forms.TextInput(attrs={"lang": "ar", "dir": "rtl"}),
+    )
     start_date = forms.DateField(label=_("Start date"), widget=DateInput())
     end_date = forms.DateField(label=_("End date"), widget=DateInput())
     municipality = forms.ModelChoiceField(label=_("Municipality"), queryset=Organisation.objects.none(), required=False)
@@ -48,6 +60,10 @@ class ActivityForm(forms.Form):
         self.fields["workstream"].queryset = workstreams
         self.fields["workstream"].label_from_instance = lambda w: f"{w.programme.code} · {w.name}"
         self.fields["municipality"].queryset = municipalities
+        # The page's language first: an Arabic-speaking officer fills in the Arabic title and moves on.
+        order = ["title_ar", "title_en"] if (get_language() or "").startswith("ar") else ["title_en", "title_ar"]
+        self.fields[order[0]].help_text = _("Give the title in English, in Arabic or in both.")
+        self.title_fields = [self[name] for name in order]
 
     def clean(self):
         cleaned = super().clean()

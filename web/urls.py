@@ -1,11 +1,11 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import accounts, completeness, registry, views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", accounts.SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("ministry/", views.ministry_dashboard, name="ministry_dashboard"),
     path("donor/", views.donor_dashboard, name="donor_dashboard"),
@@ -21,4 +21,24 @@ urlpatterns = [
     path("results/<int:pk>/history/", views.result_history, name="result_history"),
     path("results/<int:pk>/reopen/", views.result_reopen_view, name="result_reopen"),
     path("results/spreadsheet/", views.spreadsheet, name="spreadsheet"),
+    path("reports/completeness/", completeness.completeness_report, name="completeness"),
+    path("account/", accounts.account, name="account"),
+    path("account/password/", accounts.password_change, name="password_change"),
+    path("account/password/done/", accounts.password_change_done, name="password_change_done"),
+    path("account/password-reset/", accounts.password_reset, name="password_reset"),
+    path("account/password-reset/sent/", accounts.password_reset_done, name="password_reset_done"),
+    path("account/password-reset/<uidb64>/<token>/", accounts.password_reset_confirm, name="password_reset_confirm"),
+    path("account/password-reset/done/", accounts.password_reset_complete, name="password_reset_complete"),
+    path("notifications/", accounts.notification_list, name="notification_list"),
+    path("notifications/<int:pk>/", accounts.notification_open, name="notification_open"),
+    path("notifications/<int:pk>/read/", accounts.notification_read, name="notification_read"),
+    path("registry/", registry.registry_home, name="registry_home"),
+    path("registry/interventions/<int:pk>/", registry.registry_intervention, name="registry_intervention"),
+    path("registry/imports/", registry.registry_imports, name="registry_imports"),
+    path("registry/imports/<int:pk>/", registry.registry_import, name="registry_import"),
+    path("registry/candidates/", registry.registry_candidates, name="registry_candidates"),
+    path("registry/candidates/<int:pk>/review/", registry.registry_candidate_review, name="registry_candidate_review"),
+    path("registry/locations/", registry.registry_locations, name="registry_locations"),
+    path("registry/sector-themes/", registry.registry_sector_themes, name="registry_sector_themes"),
+    path("registry/3w/", registry.registry_3w, name="registry_3w"),
 ]

@@ -7,7 +7,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Q
 from django.forms.models import model_to_dict
 from django.http import Http404, HttpResponse
@@ -15,20 +14,20 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header, urlencode
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_http_methods
 
 from common.validation import messages_by_field
 from indicators import periods
 from indicators.models import Result
-from indicators.services import StaleVersion, result_approve, result_reopen, result_return, result_review_refusal
+from indicators.services import StaleVersion, result_reopen, result_review_refusal
 from partners.models import Membership, Organisation
 from projects.access import access_for
 from projects.models import Activity, Twinning, Workstream
 from projects.selectors import programme_municipality_ids
 from projects.services import activity_create, activity_update
 
-from . import dashboards, selectors, spreadsheets
+from . import approvals, dashboards, selectors, spreadsheets
 from .forms import ActivityForm, UploadForm
 from .results import Grid, grid_withdraw
 
@@ -115,7 +114,11 @@ def programme_detail(request, pk: int):
         "can_enter": any(access.can_enter_result(programme.pk, m) for m in programme_municipality_ids(programme.pk)),
         "can_log": _activity_rights(access)[0].filter(programme=programme).exists(),
     }
-    context.update(dashboards.iptt_context(access, programme))
+    context.update(
+        dashboards.iptt_page(
+            access, programme, request.GET, twinnings=context["twinnings"], workstreams=context["workstreams"]
+        )
+    )
     return render(request, "web/programme_detail.html", context)
 
 
@@ -371,75 +374,60 @@ def result_entry(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def approval_queue(request):
+    """What waits for the user's approval (`web.approvals`): filters, sort, several groups
+    approved or returned at once; each group the services refuse stays, with the reason."""
     access = access_for(request.user)
-    if selectors.approvable_filter(access) is None:
+    if approvals.waiting(access) is None:
         raise PermissionDenied
-    failed_key, failed_errors, failed_comment = None, [], ""
+    outcome, comment, bulk = None, "", False
     if request.method == "POST":
-        outcome = _review(request, access)
-        if outcome is None:
-            return redirect("approval_queue")
-        failed_key, failed_errors, failed_comment = outcome
-    groups, truncated = selectors.approval_queue(access)
-    for group in groups:  # what the user entered, changed or submitted is reviewed by someone else
+        action = request.POST.get("action")
+        comment = request.POST.get("comment", "")
+        bulk = "selected" in request.POST or request.POST.get("bulk") == "1"
+        raw = request.POST.getlist("selected") if bulk else [request.POST.get("results", "")]
+        batches = [approvals.parse_tokens(value) for value in raw]
+        if action not in ("approve", "return") or not any(batches):
+            outcome = approvals.Review(failures={"": [gettext("Choose results to approve or return.")]})
+        else:
+            outcome = approvals.review(
+                access=access, user=request.user, action=action, comment=comment, batches=batches
+            )
+        if outcome.done:
+            if action == "approve":
+                text = ngettext("%(count)d result approved.", "%(count)d results approved.", outcome.done)
+            else:
+                text = ngettext(
+                    "%(count)d result returned to the editor.",
+                    "%(count)d results returned to the editor.",
+                    outcome.done,
+                )
+            messages.success(request, text % {"count": outcome.done})
+        if not outcome.failures:
+            return redirect(request.get_full_path())  # the same filters and sort
+    queue = approvals.approval_queue(access, approvals.Filters.from_query(request.GET))
+    for group in queue.groups:  # what the user entered, changed or submitted is reviewed by someone else
         group.review_refusal = next(
             (refusal for r in group.results if (refusal := result_review_refusal(r, request.user)) is not None), None
         )
+    failures = outcome.failures if outcome else {}
+    shown = {group.key for group in queue.groups}
     return render(
         request,
         "web/approval_queue.html",
         {
-            "groups": groups,
-            "truncated": truncated,
-            "failed_key": failed_key,
-            "failed_errors": failed_errors,
-            "failed_comment": failed_comment,
-            "failed_elsewhere": bool(failed_key is not None and all(g.key != failed_key for g in groups)),
+            "queue": queue,
+            "groups": queue.groups,
+            "reviewable": any(group.review_refusal is None for group in queue.groups),
+            "truncated": queue.truncated,
+            "filters": queue.filters,
+            "choices": queue.choices,
+            "failures": failures,
+            "failed_comment": comment,
+            "failed_bulk": bulk,
+            "failed_elsewhere": [m for key, found in failures.items() if key not in shown for m in found],
         },
-        status=400 if failed_key is not None else 200,
+        status=400 if failures else 200,
     )
-
-
-def _review(request, access):
-    """Approve or return one group of results, all or nothing. None on success, else the group
-    key, the messages and the comment as typed."""
-    key = request.POST.get("group", "")
-    comment = request.POST.get("comment", "")
-    action = request.POST.get("action")
-    tokens = []
-    for token in request.POST.get("results", "").split(","):
-        pk, _sep, version = token.partition(":")
-        if _int(pk) is not None:
-            tokens.append((int(pk), _int(version)))
-    approvable = selectors.approvable_filter(access)
-    results = {
-        r.pk: r
-        for r in Result.objects.filter(pk__in=[pk for pk, _v in tokens])
-        .filter(access.result_filter())
-        .filter(approvable)
-        .select_related("indicator")
-    }
-    if action not in ("approve", "return") or not tokens or len(results) != len(tokens):
-        return key, [gettext("These results are no longer waiting for you; reload the queue.")], comment
-    first = results[tokens[0][0]]
-    key = f"{first.indicator_id}-{first.municipality_id}-{first.period_start.isoformat()}"
-    try:
-        with transaction.atomic():
-            for pk, version in tokens:
-                if action == "approve":
-                    result_approve(result=results[pk], user=request.user, expected_version=version)
-                else:
-                    result_return(result=results[pk], user=request.user, comment=comment, expected_version=version)
-    except StaleVersion as error:
-        return key, [str(error)], comment
-    except ValidationError as error:
-        found = messages_by_field(error)
-        return key, [m for msgs in found.values() for m in msgs], comment
-    if action == "approve":
-        messages.success(request, gettext("%(count)s results approved.") % {"count": len(tokens)})
-    else:
-        messages.success(request, gettext("%(count)s results returned to the editor.") % {"count": len(tokens)})
-    return None
 
 
 @login_required

@@ -43,7 +43,6 @@ class NationalTargetSerializer(APIModelSerializer):
     class Meta:
         model = NationalTarget
         fields = ["id", "code", *translated("title", "description"), "owner", "deadline", "sdg_targets"]
-        extra_kwargs = {"title_en": {"required": True, "allow_blank": False}}
 
 
 class FunderGoalSerializer(APIModelSerializer):
@@ -57,7 +56,6 @@ class FunderGoalSerializer(APIModelSerializer):
     class Meta:
         model = FunderGoal
         fields = ["id", "donor", "code", *translated("title", "description"), "parent", "sdg_targets"]
-        extra_kwargs = {"title_en": {"required": True, "allow_blank": False}}
 
 
 class IndicatorSerializer(APIModelSerializer):
@@ -105,7 +103,6 @@ class IndicatorSerializer(APIModelSerializer):
             "whole_numbers",
             *translated("data_source", "collection_method", "responsible", "known_limitations"),
         ]
-        extra_kwargs = {"name_en": {"required": True, "allow_blank": False}}
 
 
 class AlignmentSerializer(APIModelSerializer):

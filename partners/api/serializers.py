@@ -21,8 +21,10 @@ class OrganisationSerializer(APIModelSerializer):
             *translated("region"),
             "population",
             "iati_ref",
+            "pcode",
+            "latitude",
+            "longitude",
         ]
-        extra_kwargs = {"name_en": {"required": True, "allow_blank": False}}
 
 
 class MemberUsernameField(serializers.SlugRelatedField):

@@ -31,8 +31,8 @@ class ProgrammeSerializer(APIModelSerializer):
             "status",
             "iati_identifier",
             "fiscal_year_start_month",
+            "reporting_due_days",
         ]
-        extra_kwargs = {"name_en": {"required": True, "allow_blank": False}}
 
 
 class TwinningSerializer(APIModelSerializer):
@@ -43,7 +43,6 @@ class TwinningSerializer(APIModelSerializer):
     class Meta:
         model = Twinning
         fields = ["id", "programme", "municipalities", *translated("name"), "signed_on", "status"]
-        extra_kwargs = {"name_en": {"required": True, "allow_blank": False}}
 
 
 class ThemeSerializer(APIModelSerializer):
@@ -52,7 +51,6 @@ class ThemeSerializer(APIModelSerializer):
     class Meta:
         model = Theme
         fields = ["id", "code", *translated("name", "description"), "dac_sector"]
-        extra_kwargs = {"name_en": {"required": True, "allow_blank": False}}
 
 
 class WorkstreamSerializer(APIModelSerializer):
@@ -76,7 +74,6 @@ class WorkstreamSerializer(APIModelSerializer):
             "lead",
             "municipalities",
         ]
-        extra_kwargs = {"name_en": {"required": True, "allow_blank": False}}
 
 
 class ActivitySerializer(APIModelSerializer):
@@ -101,4 +98,3 @@ class ActivitySerializer(APIModelSerializer):
             "participants_with_disability",
             *translated("lessons_learned"),
         ]
-        extra_kwargs = {"title_en": {"required": True, "allow_blank": False}}

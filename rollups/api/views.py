@@ -29,6 +29,10 @@ class RollupSerializer(serializers.ModelSerializer):
             "target",
             "percent_of_target",
             "status",
+            "target_to_date",
+            "percent_to_date",
+            "status_to_date",
+            "as_of",
             "computed_at",
         ]
         read_only_fields = fields
@@ -47,6 +51,11 @@ class RollupSerializer(serializers.ModelSerializer):
             "target": decimal_text(instance.target, 6),
             "percent_of_target": decimal_text(instance.percent_of_target, 2),
             "status": instance.status,
+            # Life-of-programme rows only (docs/design.md §4, progress to date): null on period rows.
+            "target_to_date": decimal_text(instance.target_to_date, 6),
+            "percent_to_date": decimal_text(instance.percent_to_date, 2),
+            "status_to_date": instance.status_to_date,
+            "as_of": date_text(instance.as_of),
             "computed_at": datetime_text(instance.computed_at),
         }
 
@@ -65,6 +74,7 @@ class RollupFilter(django_filters.FilterSet):
             "scope": ["exact"],
             "scope_id": ["exact"],
             "status": ["exact"],
+            "status_to_date": ["exact"],
             "period_start": ["exact", "gte", "lte"],
             "period_end": ["exact", "gte", "lte"],
         }
@@ -75,7 +85,8 @@ class RollupFilter(django_filters.FilterSet):
 
 ROLLUP_COLUMNS = (
     "id", "indicator_id", "scope", "scope_id", "period_start", "period_end", "disaggregation_category",
-    "disaggregation_option", "actual", "target", "percent_of_target", "status", "computed_at",
+    "disaggregation_option", "actual", "target", "percent_of_target", "status", "target_to_date",
+    "percent_to_date", "status_to_date", "as_of", "computed_at",
 )  # fmt: skip
 
 

@@ -94,7 +94,7 @@ def test_csv_escapes_formulas(world, client_for):
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[1][:3] == ["'+1", '\'=HYPERLINK("http://evil")', "'@SUM(A1)"]
     assert rows[1][4] == "5"  # numbers stay numbers
-    assert len(rows[0]) == 5 + 3 * 12 + 3
+    assert len(rows[0]) == 6 + 3 * 12 + 4 + 3  # then LoP (with its status) and progress to date
 
 
 def test_xlsx_escapes_formulas(world, client_for):

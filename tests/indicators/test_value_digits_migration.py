@@ -7,8 +7,8 @@ from django.db.migrations.executor import MigrationExecutor
 
 from tests.factories import IndicatorFactory
 
-BEFORE = [("indicators", "0010_code_characters")]
-NARROWING = [("indicators", "0011_value_digits_12_6")]
+BEFORE = [("indicators", "0011_result_first_submitted_at")]
+NARROWING = [("indicators", "0012_value_digits_12_6")]
 
 
 def migrate(targets=None):

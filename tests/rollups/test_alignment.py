@@ -148,3 +148,38 @@ def test_a_forced_snapshot_is_written_even_when_fresh(world):
     assert AlignmentSnapshot.objects.get().computed_at > first
     assert NationalTargetProgress.objects.get(national_target=world["spare"]).is_gap
     assert AlignmentSnapshot.objects.get().pending is False
+
+
+def test_progress_to_date_weighs_the_same_indicators_on_their_targets_to_date(world):
+    """The revenue and training indicators have only a LoP target, which never counts to date; the
+    other programme's indicator has a target for the first quarter of 2025: 25 of 50."""
+    w = world
+    report = alignment.compute_alignment().report
+    plan = by_id(report.national_targets)[w["plan"].id]
+    assert (plan.progress, plan.progress_to_date) == (Decimal(82), Decimal(50))
+    assert by_id(report.funder_goals)[w["root"].id].progress_to_date is None
+    assert (
+        alignment.compute_alignment(as_of=datetime.date(2025, 3, 30)).report.national_targets[0].progress_to_date
+        is None
+    )
+    on_the_day = alignment.compute_alignment(as_of=datetime.date(2025, 3, 31)).report
+    assert by_id(on_the_day.national_targets)[w["plan"].id].progress_to_date == Decimal(50)
+    alignment.store_global_snapshot()
+    stored = {row["id"]: row for row in alignment.stored_global_report()["national_targets"]}
+    assert (stored[w["plan"].id]["progress"], stored[w["plan"].id]["progress_to_date"]) == (Decimal(82), Decimal(50))
+
+
+def test_a_report_as_of_a_date_costs_one_query_more_whatever_the_size(world):
+    def counted(**options):
+        with CaptureQueriesContext(connection) as captured:
+            alignment.compute_alignment(**options)
+        return len(captured.captured_queries)
+
+    today = counted()
+    few = counted(as_of=datetime.date(2025, 6, 30))
+    for _ in range(5):
+        indicator = IndicatorFactory(programme=world["taqarub"])
+        TargetFactory(indicator=indicator)
+        AlignmentFactory(indicator=indicator)
+    engine.recompute_all()
+    assert few == today + 1 == counted(as_of=datetime.date(2025, 6, 30))

@@ -5,6 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from indicators.models import Result
 from rollups import engine, rollup_math
@@ -16,6 +17,15 @@ from tests.rollups.rollup_data import generate_programme
 pytestmark = pytest.mark.django_db
 
 
+NUMBERS = ("actual", "target", "percent_of_target", "status", "target_to_date", "percent_to_date", "status_to_date")
+# Inside the random programmes' periods (from January 2024), so that some have ended and some not.
+AS_OF = date(2025, 5, 15)
+
+
+def numbers(row) -> tuple:
+    return tuple(getattr(row, name) for name in NUMBERS)
+
+
 def stored_cells(indicator_id: int) -> dict[tuple, tuple]:
     return {
         (
@@ -25,19 +35,19 @@ def stored_cells(indicator_id: int) -> dict[tuple, tuple]:
             row.period_end,
             row.disaggregation_category,
             row.disaggregation_option,
-        ): (
-            row.actual,
-            row.target,
-            row.percent_of_target,
-            row.status,
-        )
+        ): numbers(row)
         for row in Rollup.objects.filter(indicator_id=indicator_id)
     }
 
 
-def expected_cells(item, twinning_members) -> dict[tuple, tuple]:
-    cells = rollup_math.rollup_indicator(item.spec, item.results, item.targets, twinning_members)
-    return {cell.key: (cell.actual, cell.target, cell.percent_of_target, cell.status) for cell in cells}
+def pure_cells(cells) -> dict[tuple, tuple]:
+    return {cell.key: numbers(cell) for cell in cells}
+
+
+def expected_cells(item, twinning_members, as_of=AS_OF) -> dict[tuple, tuple]:
+    return pure_cells(
+        rollup_math.rollup_indicator(item.spec, item.results, item.targets, twinning_members, as_of=as_of)
+    )
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -45,15 +55,18 @@ def test_engine_equals_pure_rules_on_random_programmes(seed):
     rng = random.Random(seed)
     generated = generate_programme(rng, municipalities=rng.randint(2, 5), periods=rng.randint(3, 8))
 
-    summary = engine.recompute_programme(generated.programme_id)
+    summary = engine.recompute_indicators([item.spec.id for item in generated.indicators], as_of=AS_OF)
 
     assert summary.indicators == len(generated.indicators)
     compared = 0
+    to_date = set()
     for item in generated.indicators:
         expected = expected_cells(item, generated.twinning_members)
         assert stored_cells(item.spec.id) == expected, item.spec
         compared += len(expected)
+        to_date |= {values[-1] for key, values in expected.items() if key[2] is None}
     assert summary.rows_written == compared
+    assert {"below", "no_target"} <= to_date  # the progress to date was compared, not only its absence
 
 
 def test_second_run_corrects_nothing_and_python_path_agrees():
@@ -61,6 +74,8 @@ def test_second_run_corrects_nothing_and_python_path_agrees():
     generated = generate_programme(rng)
     first = engine.recompute_programme(generated.programme_id)
     again = engine.recompute_programme(generated.programme_id)
+    today = Rollup.objects.filter(indicator__programme_id=generated.programme_id, period_start__isnull=True)
+    assert set(today.values_list("as_of", flat=True)) == {timezone.localdate()}
     assert first.rows_corrected == first.rows_written > 0
     assert again.rows_corrected == 0
     assert again.rows_written == first.rows_written
@@ -68,9 +83,7 @@ def test_second_run_corrects_nothing_and_python_path_agrees():
     ids = [item.spec.id for item in generated.indicators]
     portable = engine.desired_cells(ids)
     for item in generated.indicators:
-        assert {
-            cell.key: (cell.actual, cell.target, cell.percent_of_target, cell.status) for cell in portable[item.spec.id]
-        } == stored_cells(item.spec.id)
+        assert pure_cells(portable[item.spec.id]) == stored_cells(item.spec.id)
 
 
 def all_stored(indicator_ids) -> dict:
@@ -82,7 +95,7 @@ def test_cell_recompute_after_result_changes_equals_a_full_recompute(seed, djang
     rng = random.Random(1000 + seed)
     generated = generate_programme(rng, municipalities=4, periods=5)
     ids = [item.spec.id for item in generated.indicators]
-    engine.recompute_indicators(ids)
+    engine.recompute_indicators(ids, as_of=AS_OF)
 
     changed = []
     approved = list(Result.objects.filter(indicator_id__in=ids, status="approved"))
@@ -106,12 +119,12 @@ def test_cell_recompute_after_result_changes_equals_a_full_recompute(seed, djang
             ]
         )
     for indicator_id in {r.indicator_id for r in changed}:
-        engine.recompute_requested_cells(indicator_id)
+        engine.recompute_requested_cells(indicator_id, as_of=AS_OF)
     narrowed = all_stored(ids)
     assert pending_indicator_ids(ids) == set()
 
     Rollup.objects.filter(indicator_id__in=ids).delete()
-    engine.recompute_indicators(ids)
+    engine.recompute_indicators(ids, as_of=AS_OF)
     assert narrowed == all_stored(ids)
 
 
@@ -142,9 +155,7 @@ def test_periods_sharing_a_start_follow_the_pure_rules_order(aggregation):
     engine.recompute_indicators([indicator.id])
 
     pure = engine.desired_cells([indicator.id])[indicator.id]
-    assert stored_cells(indicator.id) == {
-        cell.key: (cell.actual, cell.target, cell.percent_of_target, cell.status) for cell in pure
-    }
+    assert stored_cells(indicator.id) == pure_cells(pure)
     lop = Rollup.objects.get(indicator=indicator, scope="municipality", period_start__isnull=True)
     quarter = Rollup.objects.get(indicator=indicator, scope="municipality", period_end=date(2025, 3, 31))
     if aggregation == "latest":
@@ -155,3 +166,15 @@ def test_periods_sharing_a_start_follow_the_pure_rules_order(aggregation):
         assert quarter.actual == Decimal(13)  # January (9) first, then the quarter (4)
     programme_lop = Rollup.objects.get(indicator=indicator, scope="programme", period_start__isnull=True)
     assert programme_lop.target == Decimal(10)  # not summed: the latest target, January to March
+
+
+@pytest.mark.parametrize(
+    "as_of",
+    [date(2023, 12, 31), date(2024, 3, 31), date(2026, 6, 30), date(2032, 1, 1)],
+    ids=["nothing-ended", "first-quarter-ends-that-day", "midway", "everything-ended"],
+)
+def test_progress_to_date_as_of_any_date_equals_the_pure_rule(as_of):
+    generated = generate_programme(random.Random(40), municipalities=3, periods=8)
+    engine.recompute_indicators([item.spec.id for item in generated.indicators], as_of=as_of)
+    for item in generated.indicators:
+        assert stored_cells(item.spec.id) == expected_cells(item, generated.twinning_members, as_of=as_of), item.spec

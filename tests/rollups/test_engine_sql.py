@@ -55,6 +55,7 @@ def test_the_statements_read_and_write_the_models_tables():
         engine.rebuild_compute_sql(),
     ):
         assert {table for table in computed_from if table in statement} == computed_from
+    assert f"UPDATE {quoted_table(Rollup)}" in engine.refresh_to_date_sql()
     for writing in (engine.full_recompute_sql(), engine.cell_recompute_sql(), engine.rebuild_write_sql()):
         assert f"INSERT INTO {quoted_table(Rollup)}" in writing
         assert f"DELETE FROM {quoted_table(Rollup)}" in writing
@@ -81,6 +82,7 @@ def parameters(db):
     return {
         "ids": ids,
         "now": timezone.now(),
+        "as_of": timezone.localdate(),
         "cell_indicators": [cell[0] for cell in cells],
         "cell_municipalities": [cell[1] for cell in cells],
         "cell_categories": [cell[2] for cell in cells],
@@ -104,3 +106,11 @@ def test_postgresql_can_plan_the_rebuild_write_over_the_computed_rows(parameters
     plan = explained(engine.rebuild_write_sql(), parameters)
     assert f"Insert on {Rollup._meta.db_table}" in plan
     assert f"Delete on {Rollup._meta.db_table}" in plan
+
+
+def test_postgresql_can_plan_the_progress_to_date_refresh(parameters):
+    """The daily refresh reads the stored period rows, never the results, and updates LoP rows."""
+    assert Rollup._meta.db_table in explained(engine.stale_to_date_sql(), parameters)
+    plan = explained(engine.refresh_to_date_sql(), parameters)
+    assert f"Update on {Rollup._meta.db_table}" in plan
+    assert Result._meta.db_table not in plan

@@ -41,7 +41,15 @@ with transaction.atomic():
     Result.objects.filter(municipality=ghadames).update(numerator=60)
     schedule_cell_recompute(cells=[(share.id, ghadames.id, "", "")])
 after = Rollup.objects.get(indicator=share, scope="programme", period_start__isnull=True)
+from datetime import date
+from rollups import engine
+engine.recompute_indicators([share.id], as_of=date(2025, 12, 30))
+early = Rollup.objects.get(indicator=share, scope="programme", period_start__isnull=True)
+moved = engine.refresh_progress_to_date(as_of=date(2025, 12, 31))
+refreshed = Rollup.objects.get(indicator=share, scope="programme", period_start__isnull=True)
 print(json.dumps({
+    "to_date": [early.status_to_date, moved, refreshed.status_to_date, str(refreshed.percent_to_date),
+                str(refreshed.as_of)],
     "before": [str(before.actual), str(before.percent_of_target), before.status],
     "after": [str(after.actual), str(after.percent_of_target), after.status],
     "pending": sorted(pending_indicator_ids()),
@@ -68,3 +76,6 @@ def test_demo_on_sqlite_with_eager_tasks_shows_the_contract_numbers(tmp_path):
     assert numbers["after"] == ["70.000000", "127.27", "above"]
     assert numbers["pending"] == []
     assert numbers["alignment"] == ["100.00"]
+    # The quarter had not ended on 30 December (nothing due yet); the daily refresh of 31 December
+    # judges it.
+    assert numbers["to_date"] == ["no_target", 1, "above", "127.27", "2025-12-31"]

@@ -20,6 +20,7 @@ Q1, Q2, Q3, Q4 = (
     (date(2025, 10, 1), date(2025, 12, 31)),
 )
 LOP = (None, None)
+AS_OF = date(2025, 12, 31)  # every quarter above has ended
 
 
 def spec(measure="number", aggregation="sum", direction="increase", lop_target=None):
@@ -194,7 +195,7 @@ def test_rollup_indicator_scopes_targets_and_lop():
         result(1, Q1, 4, category="sex", option="female"),
     ]
     targets = [TargetRow(1, *Q1, D(10)), TargetRow(2, *Q1, D(40)), TargetRow(None, *Q2, D(100))]
-    cells = rm.rollup_indicator(spec(lop_target=D(200)), results, targets, {7: {1, 2}})
+    cells = rm.rollup_indicator(spec(lop_target=D(200)), results, targets, {7: {1, 2}}, as_of=AS_OF)
 
     twinning_q1 = cell(cells, "twinning", 7, Q1)
     assert (twinning_q1.actual, twinning_q1.target, twinning_q1.status) == (D(40), D(50), "below")
@@ -211,12 +212,12 @@ def test_rollup_indicator_scopes_targets_and_lop():
 
 
 def test_indicator_without_anything_has_one_programme_lop_row():
-    cells = rm.rollup_indicator(spec(), [], [], {})
+    cells = rm.rollup_indicator(spec(), [], [], {}, as_of=AS_OF)
     assert [(c.scope, c.period_start, c.status) for c in cells] == [("programme", None, "no_data")]
 
 
 def test_indicator_without_results_shows_targets_as_no_data():
-    cells = rm.rollup_indicator(spec(lop_target=D(5)), [], [TargetRow(None, *Q1, D(10))], {})
+    cells = rm.rollup_indicator(spec(lop_target=D(5)), [], [TargetRow(None, *Q1, D(10))], {}, as_of=AS_OF)
     assert {(c.period_start, c.target, c.status) for c in cells} == {
         (Q1[0], D("10.000000"), "no_data"),
         (None, D("5.000000"), "no_data"),
@@ -325,14 +326,14 @@ def result_sets(draw):
 def test_result_order_does_not_matter(rows, measure, aggregation, rnd):
     shuffled = list(rows)
     rnd.shuffle(shuffled)
-    first = rm.rollup_indicator(spec(measure, aggregation), rows, [], {1: {1, 2}})
-    second = rm.rollup_indicator(spec(measure, aggregation), shuffled, [], {1: {1, 2}})
+    first = rm.rollup_indicator(spec(measure, aggregation), rows, [], {1: {1, 2}}, as_of=AS_OF)
+    second = rm.rollup_indicator(spec(measure, aggregation), shuffled, [], {1: {1, 2}}, as_of=AS_OF)
     assert sorted(first, key=repr) == sorted(second, key=repr)
 
 
 @given(result_sets())
 def test_sum_lop_equals_the_sum_of_period_actuals(rows):
-    cells = rm.rollup_indicator(spec("number", "sum"), rows, [], {})
+    cells = rm.rollup_indicator(spec("number", "sum"), rows, [], {}, as_of=AS_OF)
     programme = [c for c in cells if c.scope == "programme" and c.category == ""]
     periodic = [c.actual for c in programme if c.period_start is not None and c.actual is not None]
     lop = next(c for c in programme if c.period_start is None)
@@ -376,7 +377,7 @@ OCT, JAN, APR = (
 
 
 def programme_rows(indicator_spec, results, targets):
-    cells = rm.rollup_indicator(indicator_spec, results, targets, {9: {1, 2}})
+    cells = rm.rollup_indicator(indicator_spec, results, targets, {9: {1, 2}}, as_of=AS_OF)
     return {
         c.period_start: (c.actual, c.target, c.percent_of_target, c.status)
         for c in cells

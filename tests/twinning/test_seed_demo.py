@@ -173,7 +173,9 @@ def test_approved_results_over_at_least_four_quarters(demo):
         assert categories, programme.code
     approved = Result.objects.filter(status=Result.Status.APPROVED)
     assert set(approved.values_list("disaggregation_category", flat=True)) == {"", "sex", "age", "disability"}
-    assert approved.filter(reviewed_by__username="admin").count() == approved.count()  # imported by the superuser
+    assert (
+        approved.filter(reviewed_by__username="admin").count() == approved.count()
+    )  # imported as verified data by the superuser
     assert Result.objects.filter(status=Result.Status.SUBMITTED).exists()
     assert Result.objects.filter(status=Result.Status.DRAFT).exists()
     # Targets both programme-wide and per municipality.

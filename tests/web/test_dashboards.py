@@ -78,7 +78,7 @@ def test_an_indicator_row_is_judged_on_the_band_edges(client, edges):
         (row,) = tree.xpath(f'//table[@id="donor-indicators"]//tr[@data-indicator="E{actual}"]')
         badge = row.xpath('.//span[contains(concat(" ", @class, " "), " status ")]')[-1]
         assert badge.get("class").split() == ["status", rollup_status], actual
-        assert row.xpath('.//span[contains(@class, "fill")]')[0].get("class").split() == ["fill", rollup_status]
+        assert row.xpath('.//*[contains(@class, "fill")]')[0].get("class").split() == ["fill", rollup_status]
     legend = {
         item.xpath("./span")[0].get("class").split()[1]: item.text_content().split()[-1]
         for item in tree.xpath('//section[@aria-labelledby="programmes-heading"]//ul[@class="legend"]/li')
@@ -90,7 +90,7 @@ def test_a_national_target_is_judged_on_the_band_edges(client, edges):
     tree = page(client, edges["superuser"], "ministry_dashboard")
     for actual, (_rollup, aligned_status) in EDGES.items():
         (row,) = tree.xpath(f'//table[@id="national-targets"]//tr[@data-national-target="NT{actual}"]')
-        assert row.xpath('.//span[contains(@class, "fill")]')[0].get("class").split() == ["fill", aligned_status]
+        assert row.xpath('.//*[contains(@class, "fill")]')[0].get("class").split() == ["fill", aligned_status]
 
 
 def test_the_municipality_overview_counts_indicators_by_band(client, edges):

@@ -62,6 +62,13 @@ PAGES = [
     ("donor_a_viewer", lambda w: reverse("donor_dashboard")),
     ("implementer_editor", lambda w: reverse("programme_list")),
     ("donor_a_viewer", lambda w: reverse("programme_detail", args=[w.programmes["p1"].pk])),
+    (
+        "donor_a_viewer",
+        lambda w: (
+            f"{reverse('programme_detail', args=[w.programmes['p1'].pk])}?scope=twinning"
+            f"&scope_id={w.twinnings['p1'].pk}&as_of=2025-06-30&disaggregated=1"
+        ),
+    ),
     ("ministry_viewer", lambda w: reverse("municipality_list")),
     ("municipality_x_editor", lambda w: reverse("municipality_detail", args=[w.orgs["x"].pk])),
     ("ministry_viewer", lambda w: reverse("activity_list")),

@@ -1,10 +1,13 @@
-"""Template helpers for the pages: navigation by role, numbers, progress bars, status badges."""
+"""Template helpers for the pages: navigation by role, numbers, progress bars, status badges,
+bilingual names."""
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import template
 from django.urls import reverse
 from django.utils.formats import number_format
+from django.utils.html import format_html
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from indicators.models import Result
@@ -13,6 +16,14 @@ from projects.access import access_for
 from rollups.models import Rollup
 
 register = template.Library()
+
+# A name or title may be given in one language only (common.translations). Shown in the other
+# language, it carries that language and direction, so a screen reader reads it right, and a
+# note in the page's language.
+OTHER_LANGUAGE = {
+    "en": ("ar", "rtl", _("(in Arabic)")),
+    "ar": ("en", "ltr", _("(in English)")),
+}
 
 # A badge shows a rollup's progress status or a result's workflow status, labelled by their models.
 STATUS_LABELS = {**dict(Rollup.Status.choices), **dict(Result.Status.choices)}
@@ -33,6 +44,7 @@ def nav_items(context):
     items.append((reverse("programme_list"), _("Programmes")))
     items.append((reverse("municipality_list"), _("Municipalities")))
     items.append((reverse("activity_list"), _("Activities")))
+    items.append((reverse("completeness"), _("Reporting completeness")))
     can_enter = (
         access.is_superuser
         or access.organisation_ids(Organisation.Kind.MUNICIPALITY, Membership.Role.EDITOR)
@@ -110,3 +122,26 @@ def status_badge(status):
 @register.inclusion_tag("web/includes/freshness.html")
 def freshness(info):
     return {"info": info}
+
+
+@register.simple_tag
+def translated(obj, field: str):
+    """`obj`'s `field` in the page's language; when that is empty, the other language's text,
+    marked with its `lang` and `dir` and a note. Nothing when neither is given."""
+    if obj is None:
+        return ""
+    language = "ar" if (get_language() or "").startswith("ar") else "en"
+    text = getattr(obj, f"{field}_{language}", None)
+    if text:
+        return text
+    other, direction, note = OTHER_LANGUAGE[language]
+    text = getattr(obj, f"{field}_{other}", None)
+    if not text:
+        return ""
+    return format_html(
+        '<span lang="{}" dir="{}" class="other-language">{}</span> <span class="other-language-note">{}</span>',
+        other,
+        direction,
+        text,
+        note,
+    )

@@ -38,6 +38,8 @@ from partners import services as partner_services
 from partners.models import Organisation
 from projects import services as project_services
 from projects.models import Activity, Programme, Theme, Twinning, Workstream
+from registry import services as registry_services
+from registry.models import IatiImport, Intervention
 
 LANGUAGES = ("en", "ar")
 
@@ -160,6 +162,7 @@ class Seeder:
         self.seed_programmes(self.load("05_programmes.yaml"))
         self.seed_indicators(self.load("06_indicators.yaml"))
         self.seed_results(self.load("07_results.yaml"))
+        self.seed_registry(self.load("01_organisations.yaml"), self.seed_dir / "08_iati_activities.xml")
 
     def seed_organisations(self, data: dict[str, Any]) -> None:
         for entry in data.get("organisations", []):
@@ -180,7 +183,7 @@ class Seeder:
                     "organisations",
                     existing,
                     partner_services.organisation_create,
-                    lambda obj, **changes: partner_services.organisation_update(organisation=obj, user=None, **changes),
+                    lambda obj, **changes: partner_services.organisation_update(organisation=obj, **changes),
                     fields,
                 )
 
@@ -543,6 +546,43 @@ class Seeder:
             not in existing
         ]
         return [row for row, _ in kept], [label for _, label in kept]
+
+    def seed_registry(self, organisations: dict[str, Any], iati_file: Path) -> None:
+        """The aid registry: the municipalities' place codes and points, the default sector–theme
+        mapping, the programmes' interventions, the demo IATI file (once), then the detector, so
+        the review queue has a real candidate without a worker."""
+        for entry in organisations.get("organisations", []):
+            places = {name: entry[name] for name in ("pcode", "latitude", "longitude") if name in entry}
+            if not places:
+                continue
+            organisation = self.ref(self.organisations, entry["key"], "organisation")
+            with self.about(f"organisation {entry['key']}"):
+                changes = {
+                    name: Decimal(str(value)) if name != "pcode" else str(value)
+                    for name, value in places.items()
+                    if getattr(organisation, name) != (Decimal(str(value)) if name != "pcode" else str(value))
+                }
+                if changes:
+                    partner_services.organisation_update(organisation=organisation, **changes)
+                    self.updated["organisations"] += 1
+        self.created["sector-theme mappings"] += registry_services.sector_themes_seed_defaults()
+        for programme in self.programmes.values():
+            existed = Intervention.objects.filter(programme=programme).exists()
+            registry_services.programme_intervention_sync(programme_id=programme.pk)
+            if not existed:
+                self.created["registry interventions"] += 1
+        if not iati_file.exists():
+            raise CommandError(f"Seed file {iati_file} is missing.")
+        with iati_file.open("rb") as source:
+            digest, _size = registry_services.file_digest(source)
+            if not IatiImport.objects.filter(file_sha256=digest, status=IatiImport.Status.IMPORTED).exists():
+                with self.about(f"IATI file {iati_file.name}"):
+                    record = registry_services.iati_import_create(source=source, file_name=iati_file.name)
+                if record.errors:
+                    raise CommandError(f"{iati_file.name}: {record.errors}")
+                self.created["registry interventions"] += record.activities_created
+                self.updated["registry interventions"] += record.activities_updated
+        self.created["overlap candidates"] += registry_services.overlap_candidates_refresh()["created"]
 
 
 class Command(BaseCommand):

@@ -35,7 +35,7 @@ def refuse_values_too_large(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('indicators', '0010_code_characters'),
+        ('indicators', '0011_result_first_submitted_at'),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('indicators', '0012_indicator_value_bounds'),
+        ('indicators', '0013_indicator_value_bounds'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

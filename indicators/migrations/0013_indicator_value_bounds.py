@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('indicators', '0011_value_digits_12_6'),
+        ('indicators', '0012_value_digits_12_6'),
         ('projects', '0002_programme_code_characters'),
     ]
 

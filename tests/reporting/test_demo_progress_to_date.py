@@ -1,0 +1,128 @@
+"""The demo tells the truth about progress to date: statuses checked against numbers worked out by
+hand from seeds/06_indicators.yaml (targets) and seeds/07_results.yaml (approved results), as of
+30 June 2026 (docs/design.md §4: the periods ended by then count; "ended" includes that last day).
+
+Taqarub's fiscal year starts in October: by 30 June 2026 seven quarters have ended (October 2024 to
+June 2026) and three halves (to March 2026); its approved results stop in March 2026 (April–June
+2026 is only submitted or drafted, so it does not count). MSRP's calendar quarters: six have ended
+(January 2025 to June 2026), all with approved results.
+
+The demo is seeded once for the module inside a transaction rolled back at the end.
+"""
+
+import datetime
+import io
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db import transaction
+
+from projects.access import access_for
+from projects.models import Programme
+from reporting import reports
+from rollups.rollup_math import aligned_progress_status
+
+AS_OF = datetime.date(2026, 6, 30)
+
+
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock(), transaction.atomic():
+        call_command("seed_demo", demo=True, stdout=io.StringIO(), stderr=io.StringIO())  # DEBUG is off in tests
+        yield
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def demo(seeded, db):
+    return access_for(get_user_model().objects.get(username="admin"))
+
+
+def iptt_rows(access, code):
+    programme = Programme.objects.get(code=code)
+    report = reports.iptt(programme=programme, access=access, options=reports.IPTTOptions(as_of=AS_OF))
+    assert report["as_of"] == AS_OF
+    return {row["code"]: row for row in report["rows"]}
+
+
+def judged(row):
+    return row["target_to_date"], row["percent_to_date"], row["status_to_date"]
+
+
+# Indicator by indicator, at programme scope, the total (the arithmetic of each in its comment).
+EXPECTED_INDICATORS = {
+    # TAQ-1, number × sum, programme-wide targets 40, 50, 50, 50, 60, 60, 60 for the seven ended
+    # quarters = 370. Approved: Ghadames 18+24+21+26+30+28 = 147, Nalut 12+15+17+14+19+22 = 99,
+    # Zuwara 6+9+11+10+12+14 = 62, in all 308. 100 × 308 / 370 = 83.24 %: below. (Over the life
+    # of the programme, against its lop_target of 600, 51.33 %.)
+    ("TAQARUB", "TAQ-1"): (Decimal(370), Decimal("83.24"), "below"),
+    # TAQ-2, number × cumulative, Ghadames' running targets; the last ended (April–June 2026) is
+    # 19. Running total of its approved documents 1+3+3+2+4+3 = 16. 100 × 16 / 19 = 84.21 %: below.
+    ("TAQARUB", "TAQ-2"): (Decimal(19), Decimal("84.21"), "below"),
+    # TAQ-4, percentage (latest), no programme-wide target: the mean of the municipality targets of
+    # the last ended quarter, (65 + 58) / 2 = 61.5. Latest approved quarter (January–March 2026):
+    # (215 + 140) / (355 + 270) = 56.8 %. 100 × 56.8 / 61.5 = 92.36 %: on track.
+    ("TAQARUB", "TAQ-4"): (Decimal("61.5"), Decimal("92.36"), "on_track"),
+    # TAQ-5, percentage, half-yearly programme-wide targets; the last ended half (October 2025 –
+    # March 2026) has 55. Its results: (221 + 176) / (410 + 390) = 49.625 %. 100 × 49.625 / 55 =
+    # 90.23 %: on track.
+    ("TAQARUB", "TAQ-5"): (Decimal(55), Decimal("90.23"), "on_track"),
+    # TAQ-7, number × sum, targets 20+30+30+30+40+40+40 = 230; approved 76 + 51 + 46 = 173.
+    # 100 × 173 / 230 = 75.22 %: below.
+    ("TAQARUB", "TAQ-7"): (Decimal(230), Decimal("75.22"), "below"),
+    # TAQ-8, percentage, programme-wide target of April–June 2026: 28. Latest approved quarter:
+    # (9 + 6) / (38 + 32) = 21.428571 % (stored to 6 places). 100 × 21.428571 / 28 = 76.53 %: below.
+    ("TAQARUB", "TAQ-8"): (Decimal(28), Decimal("76.53"), "below"),
+    # MSR-1, percentage, mean of the municipality targets of April–June 2026: (65 + 60) / 2 = 62.5.
+    # Same quarter: (140 + 560) / (225 + 1000) = 57.142857 %. 100 × 57.142857 / 62.5 = 91.43 %.
+    ("MSRP", "MSR-1"): (Decimal("62.5"), Decimal("91.43"), "on_track"),
+    # MSR-2, number × sum, targets 20+30+30+20+25+25 = 150; approved Ghadames 36, Nalut 32,
+    # Sabha 69 = 137. 100 × 137 / 150 = 91.33 %: on track.
+    ("MSRP", "MSR-2"): (Decimal(150), Decimal("91.33"), "on_track"),
+    # MSR-5, number × sum, municipality targets summed: Zuwara 20+25+25+25+30+30 = 155 and
+    # Misrata 30+40+40+40+45+45 = 240, 395; approved Zuwara 149 + Misrata 233 = 382.
+    # 100 × 382 / 395 = 96.71 %: on track.
+    ("MSRP", "MSR-5"): (Decimal(395), Decimal("96.71"), "on_track"),
+}
+
+
+def test_indicators_to_date_as_worked_out_by_hand(demo):
+    rows = {
+        (programme, code): row for programme in ("TAQARUB", "MSRP") for code, row in iptt_rows(demo, programme).items()
+    }
+    assert {key: judged(rows[key]) for key in EXPECTED_INDICATORS} == EXPECTED_INDICATORS
+    # Halfway through, the life-of-programme status still says "below" for TAQ-1: the contract's
+    # reason for progress to date.
+    assert (rows[("TAQARUB", "TAQ-1")]["lop_percent_of_target"], rows[("TAQARUB", "TAQ-1")]["lop_status"]) == (
+        Decimal("51.33"),
+        "below",
+    )
+
+
+# National targets: π to date = min(percent to date, 100), weighted by the alignments' weights.
+EXPECTED_NATIONAL_TARGETS = {
+    # NT-01: TAQ-1 (weight 0.5, 83.24) and TAQ-2 (weight 1, 84.21):
+    # (0.5 × 83.24 + 84.21) / 1.5 = 125.83 / 1.5 = 83.886… → 83.89: below.
+    "NT-01": (Decimal("83.89"), "below"),
+    # NT-02: TAQ-4 (92.36) and MSR-1 (91.43): (92.36 + 91.43) / 2 = 91.895 → 91.90: on track.
+    "NT-02": (Decimal("91.90"), "on_track"),
+    # NT-05: TAQ-7 (75.22) and MSR-5 (96.71): (75.22 + 96.71) / 2 = 85.965 → 85.97: on track,
+    # though one of its two indicators is below.
+    "NT-05": (Decimal("85.97"), "on_track"),
+}
+
+
+def test_national_targets_to_date_as_worked_out_by_hand(demo):
+    report = reports.alignment(access=demo, as_of=AS_OF)
+    assert report["as_of"] == AS_OF
+    found = {row["code"]: row["progress_to_date"] for row in report["national_targets"]}
+    assert {code: (found[code], aligned_progress_status(found[code])) for code in EXPECTED_NATIONAL_TARGETS} == (
+        EXPECTED_NATIONAL_TARGETS
+    )
+
+
+def test_the_demo_shows_a_mix_of_statuses_to_date(demo):
+    statuses = {row["status_to_date"] for code in ("TAQARUB", "MSRP") for row in iptt_rows(demo, code).values()}
+    assert {"below", "on_track"} <= statuses
