@@ -57,5 +57,5 @@ def test_organisation_name_with_a_control_character_is_refused_in_arabic_too():
 
     organisation = OrganisationFactory()
     with pytest.raises(ValidationError) as caught:
-        partner_services.organisation_update(organisation=organisation, user=None, name_ar="بلدية\x07")
+        partner_services.organisation_update(organisation=organisation, name_ar="بلدية\x07")
     assert "name_ar" in caught.value.message_dict
