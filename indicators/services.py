@@ -95,6 +95,10 @@ RESULT_VALUE_FIELDS = ("value", "numerator", "denominator", "comment", "evidence
 
 STALE_MESSAGE = _("This result was changed by someone else (now version %(version)s). Reload it and try again.")
 LOCKED_MESSAGE = _("This result is approved and locked. An approver must reopen it before it can change.")
+SUBMITTED_MESSAGE = _(
+    "This result is submitted for approval and cannot change while it waits: withdraw it first "
+    "(it becomes a draft again)."
+)
 EXISTS_MESSAGE = _("A result for this indicator, period, municipality and disaggregation already exists.")
 
 
@@ -526,9 +530,12 @@ def _differing_fields(clean: Mapping[str, Any], stored: Result) -> list[str]:
 
 def result_change_refusal(result: Result) -> ResultLocked | None:
     """Why the result's values may not change or the result be deleted now, or None: an approved
-    result counts in the rollups and is locked until an approver reopens it."""
+    result counts in the rollups and is locked until an approver reopens it; a submitted one is
+    what the approver is reviewing, locked until it is withdrawn (docs/design.md §6)."""
     if result.status == Result.Status.APPROVED:
         return ResultLocked(LOCKED_MESSAGE)
+    if result.status == Result.Status.SUBMITTED:
+        return ResultLocked(SUBMITTED_MESSAGE)
     return None
 
 
@@ -685,8 +692,8 @@ class _Writes:
             self.outcomes[index] = RowOutcome(Written.UNCHANGED, None)
         elif row.version != stored.version:
             self.refuse(index, "non_field_errors", STALE_MESSAGE % {"version": stored.version}, RowProblem.CONFLICT)
-        elif result_change_refusal(stored) is not None:
-            self.refuse(index, "non_field_errors", LOCKED_MESSAGE, RowProblem.LOCKED)
+        elif (refusal := result_change_refusal(stored)) is not None:
+            self.refuse(index, "non_field_errors", refusal.messages[0], RowProblem.LOCKED)
         else:
             self.deletes.append(stored)
             self.outcomes[index] = RowOutcome(Written.DELETED, None)
@@ -705,8 +712,8 @@ class _Writes:
             self.refuse(index, "non_field_errors", EXISTS_MESSAGE, RowProblem.CONFLICT)
         elif differing and row.version != stored.version:
             self.refuse(index, differing[0], STALE_MESSAGE % {"version": stored.version}, RowProblem.CONFLICT)
-        elif differing and result_change_refusal(stored) is not None:
-            self.refuse(index, differing[0], LOCKED_MESSAGE, RowProblem.LOCKED)
+        elif differing and (refusal := result_change_refusal(stored)) is not None:
+            self.refuse(index, differing[0], refusal.messages[0], RowProblem.LOCKED)
         elif self.status == Result.Status.APPROVED and stored.status != Result.Status.APPROVED:
             message = _("This result already exists; only new results are created approved. Approve it in review.")
             self.refuse(index, "status", message)
@@ -970,6 +977,7 @@ def result_review_refusal(result: Result, user: AbstractBaseUser | None) -> Resu
 
 TRANSITIONS = {
     "submit": (set(SUBMITTABLE_STATUSES), Result.Status.SUBMITTED),
+    "withdraw": ({Result.Status.SUBMITTED}, Result.Status.DRAFT),
     "approve": ({Result.Status.SUBMITTED}, Result.Status.APPROVED),
     "return": ({Result.Status.SUBMITTED}, Result.Status.RETURNED),
     "reopen": ({Result.Status.APPROVED}, Result.Status.DRAFT),
@@ -1013,12 +1021,24 @@ def _transition(
     return result
 
 
-ACTION_PAST = {"submit": _("submitted"), "approve": _("approved"), "return": _("returned"), "reopen": _("reopened")}
+ACTION_PAST = {
+    "submit": _("submitted"),
+    "withdraw": _("withdrawn"),
+    "approve": _("approved"),
+    "return": _("returned"),
+    "reopen": _("reopened"),
+}
 
 
 @transaction.atomic
 def result_submit(*, result: Result, user: AbstractBaseUser | None, expected_version: int | None = None) -> Result:
     return _transition(result, "submit", user, expected_version)
+
+
+@transaction.atomic
+def result_withdraw(*, result: Result, user: AbstractBaseUser | None, expected_version: int | None = None) -> Result:
+    """Take a submitted result back to draft, so that it can be changed and submitted again."""
+    return _transition(result, "withdraw", user, expected_version)
 
 
 @transaction.atomic

@@ -25,7 +25,7 @@ class OrganisationAdmin(TranslatedServiceAdmin):
         return services.organisation_create(**data)
 
     def service_update(self, request, obj, data):
-        return services.organisation_update(organisation=obj, **data)
+        return services.organisation_update(organisation=obj, user=request.user, **data)
 
 
 @admin.register(Membership)

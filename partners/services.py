@@ -1,11 +1,14 @@
 """Writes about organisations and memberships."""
 
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from common.errors import ServiceError
 from common.services import apply_changes, refuse_moves, validated_save
 
 from .models import Membership, Organisation
@@ -59,8 +62,25 @@ def organisation_create(
     return validated_save(organisation)
 
 
+class OrganisationKindRefused(ValidationError, ServiceError):
+    """Only superusers change what kind an organisation is (docs/design.md §7): 403 in the API,
+    a message on the field in the admin."""
+
+    http_status = 403
+
+    def as_data(self) -> dict[str, Any]:
+        return {"detail": " ".join(str(message) for message in self.messages)}
+
+
 @transaction.atomic
-def organisation_update(*, organisation: Organisation, **changes) -> Organisation:
+def organisation_update(*, organisation: Organisation, user: AbstractBaseUser | None = None, **changes) -> Organisation:
+    """Change an organisation. Its `kind` decides what its members see (a ministry's see
+    everything), so only superusers change it. The API and the admin pass the acting user; None
+    is the system (the demo seed, imports)."""
+    if "kind" in changes and changes["kind"] != organisation.kind and not (user is None or user.is_superuser):
+        raise OrganisationKindRefused(
+            {"kind": _("Only superusers change an organisation's kind: it decides what its members see.")}
+        )
     if changes.get("country"):
         changes["country"] = changes["country"].upper()
     if changes.get("pcode"):

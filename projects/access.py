@@ -245,6 +245,18 @@ class Access:
             Organisation.Kind.MUNICIPALITY, Membership.Role.EDITOR
         ) and self.sees_programme(programme_id)
 
+    def can_edit_activity(self, programme_id: int, municipality_id: int | None) -> bool:
+        """Implementer editors edit every activity of their programmes; a municipality's editors
+        only those logged for their own municipality. A programme-wide activity (no municipality)
+        is the implementer's: no municipality editor renames, cancels or zeroes it."""
+        if self.can_edit_programme_id(programme_id):
+            return True
+        return (
+            municipality_id is not None
+            and municipality_id in self.organisation_ids(Organisation.Kind.MUNICIPALITY, Membership.Role.EDITOR)
+            and self.sees_programme(programme_id)
+        )
+
     def can_approve_result(self, programme_id: int, municipality_id: int) -> bool:
         """Approvers approve or return: the ministry anywhere, implementers in their programmes,
         municipalities for their own results."""

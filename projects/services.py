@@ -7,15 +7,19 @@ so that rollups and alignment built on it are recomputed.
 import datetime
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from common.errors import ServiceError
 from common.services import apply_changes, refuse_moves, validated_save
 from partners.models import Organisation
 
+from .access import access_for
 from .models import Activity, Programme, Theme, Twinning, Workstream
 from .selectors import programme_municipality_ids
 from .signals import programme_scope_changed
@@ -324,13 +328,38 @@ def activity_create(*, workstream: Workstream, title_en: str = "", start_date, e
     return validated_save(activity)
 
 
+class ActivityRefused(ValidationError, ServiceError):
+    """The user may not change this activity (docs/design.md §7): 403 in the API."""
+
+    http_status = 403
+
+    def as_data(self) -> dict[str, Any]:
+        return {"detail": " ".join(str(message) for message in self.messages)}
+
+
 @transaction.atomic
-def activity_update(*, activity: Activity, **changes) -> Activity:
+def activity_update(*, activity: Activity, user: AbstractBaseUser | None = None, **changes) -> Activity:
     """Change an activity; it may move to another workstream of its programme, never to another
-    programme (its participants and lessons were reported there)."""
+    programme (its participants and lessons were reported there). With a `user`, they must be
+    allowed to edit it as it stands and as it would be (`Access.can_edit_activity`), so no one
+    edits a programme-wide activity of the implementer or turns their own into one."""
     workstream = changes.get("workstream")
     if workstream is not None and workstream.programme_id != activity.workstream.programme_id:
         raise ValidationError({"workstream": _("An activity cannot move to another programme.")})
+    if user is not None:
+        access = access_for(user)
+        programme_id = activity.workstream.programme_id
+        municipality = changes.get("municipality", activity.municipality)
+        if not (
+            access.can_edit_activity(programme_id, activity.municipality_id)
+            and access.can_edit_activity(programme_id, municipality.pk if municipality else None)
+        ):
+            raise ActivityRefused(
+                _(
+                    "Only the implementer's editors change an activity of the whole programme (one without "
+                    "a municipality); municipality editors change their own municipality's activities."
+                )
+            )
     if apply_changes(activity, changes, allowed=ACTIVITY_FIELDS):
         _validate_activity(activity)
         validated_save(activity)

@@ -8,11 +8,20 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils.translation import get_language_bidi
 from django.utils.translation import gettext_lazy as _
 
 from indicators.models import DisaggregationOption, Indicator, Result
-from indicators.services import BulkValidationError, ResultRow, result_change_refusal, results_upsert
+from indicators.services import (
+    BulkValidationError,
+    ResultRow,
+    StaleVersion,
+    result_change_refusal,
+    result_withdraw,
+    results_upsert,
+)
 from partners.models import Organisation
 
 CELL_FIELDS = ("value", "numerator", "denominator", "comment", "evidence_url")
@@ -178,6 +187,10 @@ class Grid:
     def submittable(self) -> bool:
         return any(not row.locked for row in self.rows)
 
+    @property
+    def withdrawable(self) -> bool:
+        return Result.Status.SUBMITTED in self.statuses
+
     def warnings(self) -> list[str]:
         """Disaggregations that do not add up to the total, or an option larger than it (a warning,
         not an error: a total may legitimately include people whose sex or age was not recorded)."""
@@ -256,3 +269,27 @@ class Grid:
 
 
 PART_LABELS = {"value": _("value"), "numerator": _("numerator"), "denominator": _("denominator")}
+
+
+def _posted_version(data, row: GridRow) -> int | None:
+    try:
+        return int(data.get(f"{row.key}-version") or "")
+    except ValueError:
+        return None
+
+
+def grid_withdraw(grid: Grid, data, *, user) -> bool:
+    """Take the grid's submitted results back to draft, all or none, each at the version the page
+    showed. Returns False (nothing written) when one was changed or reviewed meanwhile."""
+    rows = [row for row in grid.rows if row.result is not None and row.result.status == Result.Status.SUBMITTED]
+    try:
+        with transaction.atomic():
+            for row in rows:
+                row.result = result_withdraw(result=row.result, user=user, expected_version=_posted_version(data, row))
+    except StaleVersion as error:
+        rows[0].add_error("__all__", str(error))
+        return False
+    except ValidationError as error:
+        rows[0].add_error("__all__", " ".join(error.messages))
+        return False
+    return True

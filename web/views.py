@@ -29,7 +29,7 @@ from projects.services import activity_create, activity_update
 
 from . import approvals, dashboards, selectors, spreadsheets
 from .forms import ActivityForm, UploadForm
-from .results import Grid
+from .results import Grid, grid_withdraw
 
 
 def _int(value) -> int | None:
@@ -181,7 +181,7 @@ def _activity_rights(access):
     return workstreams, names.order_by("name")
 
 
-def _editable_activity_ids(activities, workstreams, municipalities) -> set[int]:
+def _editable_activity_ids(access, activities, workstreams, municipalities) -> set[int]:
     """Of these activities, the ones the user may edit: those they could have logged as they stand,
     in a workstream and for a municipality that the create form offers them (`_activity_rights`).
     Checking the municipality too keeps the edit form from silently clearing a municipality that
@@ -205,6 +205,7 @@ def _editable_activity_ids(activities, workstreams, municipalities) -> set[int]:
         for a in activities
         if a.workstream_id in allowed_workstreams
         and (a.municipality_id is None or a.municipality_id in allowed_municipalities)
+        and access.can_edit_activity(a.workstream.programme_id, a.municipality_id)
     }
 
 
@@ -232,7 +233,9 @@ def activity_list(request):
     )
     workstream_choices, municipality_choices = _activity_rights(access)
     can_log = workstream_choices.exists()
-    editable = _editable_activity_ids(page.object_list, workstream_choices, municipality_choices) if can_log else set()
+    editable = (
+        _editable_activity_ids(access, page.object_list, workstream_choices, municipality_choices) if can_log else set()
+    )
     query = {k: v for k, v in request.GET.items() if k != "page"}
     return render(
         request,
@@ -280,7 +283,7 @@ def activity_update_view(request, pk: int):
         access.scoped(Activity.objects.select_related("workstream", "municipality"), "workstream__programme"), pk=pk
     )
     workstreams, municipalities = _activity_rights(access)
-    if activity.pk not in _editable_activity_ids([activity], workstreams, municipalities):
+    if activity.pk not in _editable_activity_ids(access, [activity], workstreams, municipalities):
         raise PermissionDenied
     form = ActivityForm(
         request.POST or None,
@@ -290,7 +293,7 @@ def activity_update_view(request, pk: int):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            activity = activity_update(activity=activity, **form.cleaned_data)
+            activity = activity_update(activity=activity, user=request.user, **form.cleaned_data)
         except ValidationError as error:
             form.add_service_error(error)
             # The refused values are still on the instance; the page names the activity as stored.
@@ -345,7 +348,13 @@ def result_entry(request):
         options=selectors.disaggregation_options(indicator),
     )
     context["grid"] = grid
-    if request.method == "POST":
+    if request.method == "POST" and request.POST.get("action") == "withdraw":
+        if grid_withdraw(grid, request.POST, user=request.user):
+            messages.success(request, gettext("The submitted results are drafts again; change them and submit."))
+            query = urlencode({"indicator": indicator.pk, "municipality": municipality.pk, "period": period[0]})
+            return redirect(f"{reverse('result_entry')}?{query}")
+        context["save_failed"] = True
+    elif request.method == "POST":
         submit = request.POST.get("action") == "submit"
         grid.bind(request.POST)
         if grid.save(user=request.user, submit=submit):

@@ -419,6 +419,12 @@ class ResultViewSet(ValuesListMixin, ServiceViewSet):
 
     @extend_schema(request=TransitionSerializer, parameters=[IF_MATCH], responses={200: ResultSerializer, 412: None})
     @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        """Take a submitted result back to draft, to change it before submitting it again."""
+        return self._transition(request, services.result_withdraw)
+
+    @extend_schema(request=TransitionSerializer, parameters=[IF_MATCH], responses={200: ResultSerializer, 412: None})
+    @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         """Approve a submitted result: from now on it counts, and it is locked."""
         return self._transition(request, services.result_approve)

@@ -23,7 +23,7 @@ class OrganisationViewSet(ReferenceDataViewSet):
         return services.organisation_create(**data)
 
     def update_object(self, instance, data):
-        return services.organisation_update(organisation=instance, **data)
+        return services.organisation_update(organisation=instance, user=self.request.user, **data)
 
 
 def filter_user(queryset, name, value):

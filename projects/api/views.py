@@ -178,11 +178,14 @@ class ActivityViewSet(ProgrammeChildViewSet):
     ordering_fields = ["id", "start_date", "end_date", "title_en", "title_ar"]
     ordering = ["id"]
 
+    def may_write_object(self, access, obj):
+        return access.can_edit_activity(obj.workstream.programme_id, obj.municipality_id)
+
     def create_object(self, data):
         return services.activity_create(**data)
 
     def update_object(self, instance, data):
-        return services.activity_update(activity=instance, **data)
+        return services.activity_update(activity=instance, user=self.request.user, **data)
 
     def delete_object(self, instance):
         services.activity_delete(activity=instance)

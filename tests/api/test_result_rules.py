@@ -106,3 +106,18 @@ def test_an_approver_cannot_approve_what_they_changed(world, client_for):
     response = client_for("ministry_approver").post(f"/api/v1/results/{draft.pk}/approve/", {}, format="json")
     assert response.status_code == 403
     assert client_for("superuser").post(f"/api/v1/results/{draft.pk}/approve/", {}, format="json").status_code == 200
+
+
+def test_a_submitted_result_answers_409_withdraw_it_first_until_withdrawn(world, client_for):
+    editor = client_for("municipality_x_editor")
+    draft = world.results["x_draft"]
+    url = f"/api/v1/results/{draft.pk}/"
+    assert editor.post(url + "submit/", {}, format="json").status_code == 200
+    response = editor.patch(url, {"value": "4"}, format="json")
+    assert response.status_code == 409 and "withdraw it first" in response.json()["detail"]
+    body = {**row(world, value="4"), "period_start": "2025-04-01", "period_end": "2025-06-30"}
+    assert editor.put(url, body, format="json").status_code == 409
+    response = editor.post(url + "withdraw/", {}, format="json")
+    assert response.status_code == 200 and response.json()["status"] == "draft"
+    assert editor.patch(url, {"value": "4"}, format="json").status_code == 200
+    assert client_for("donor_a_viewer").post(url + "withdraw/", {}, format="json").status_code in (403, 404)

@@ -223,3 +223,29 @@ def test_no_one_approves_or_returns_what_they_entered_changed_or_submitted(setti
             transition(result=result, user=maker, **extra)
         assert caught.value.http_status == 403 and "no one reviews their own work" in caught.value.messages[0]
     assert services.result_approve(result=result, user=UserFactory()).status == Result.Status.APPROVED
+
+
+# Submitted results are locked ----------------------------------------------------------------
+
+
+def test_a_submitted_result_is_locked_until_withdrawn(setting):
+    programme, municipality = setting
+    indicator = IndicatorFactory(programme=programme)
+    editor = UserFactory()
+    result = services.result_create(
+        indicator=indicator, municipality=municipality, period_start=Q1[0], period_end=Q1[1], value=Decimal(1)
+    )
+    result = services.result_submit(result=result, user=editor)
+    with pytest.raises(services.ResultLocked) as caught:
+        services.result_update(result=result, user=editor, value=Decimal(2))
+    assert caught.value.http_status == 409 and "withdraw it first" in caught.value.messages[0]
+    with pytest.raises(BulkValidationError) as bulk:
+        services.results_upsert(
+            rows=[ResultRow(indicator.pk, municipality.pk, *Q1, value=Decimal(2), version=result.version)], user=editor
+        )
+    assert "withdraw it first" in str(bulk.value.errors[0].message)
+    with pytest.raises(services.ResultLocked):
+        services.result_delete(result=result, user=editor)
+    result = services.result_withdraw(result=result, user=editor, expected_version=result.version)
+    assert result.status == Result.Status.DRAFT
+    assert services.result_update(result=result, user=editor, value=Decimal(2)).value == Decimal(2)

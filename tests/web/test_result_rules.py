@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from indicators import services
 from indicators.models import Result
 
-from .test_result_entry import cells, post_grid
+from .test_result_entry import cells, grid_url, post_grid
 from .test_spreadsheet import column, download, rows, upload
 
 pytestmark = pytest.mark.django_db
@@ -144,3 +144,17 @@ def test_the_admin_refuses_to_approve_ones_own_result(world, client_for):
     response = client.post(changelist, {"action": "approve_results", "_selected_action": [draft.pk]}, follow=True)
     assert "no one reviews their own work" in response.content.decode()
     assert Result.objects.get(pk=draft.pk).status == Result.Status.SUBMITTED
+
+
+def test_the_grid_locks_submitted_results_and_withdraws_them(world, client_for):
+    client = client_for("municipality_x_editor")
+    draft = world.results["x_draft"]
+    post_grid(client, world, {"total-value": "3", "total-version": str(draft.version)}, action="submit")
+    html = client.get(grid_url(world)).content.decode()
+    assert 'value="withdraw"' in html and 'name="total-value" id="total-value" value="3"' in html
+    assert "disabled" in html.split('name="total-value"')[1].split(">")[0]
+    response = post_grid(client, world, {"total-version": str(draft.version + 1)}, action="withdraw")
+    assert response.status_code == 302
+    assert cells(world)[("", "")].status == Result.Status.DRAFT
+    response = post_grid(client, world, {"total-value": "5", "total-version": str(draft.version + 2)})
+    assert response.status_code == 302 and cells(world)[("", "")].value == Decimal(5)
