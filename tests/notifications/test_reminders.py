@@ -90,7 +90,7 @@ def test_the_reminder_says_when_and_links_to_the_cell(cycle):
     reminders_send(today=datetime.date(2025, 4, 25))
     notification = Notification.objects.get(recipient=cycle.users["y_editor"])
     assert notification.message.startswith("Results of A ")
-    assert "for Y, " in notification.message and "are due on 04/30/2025" in notification.message
+    assert "for Y, " in notification.message and "are due on 30/04/2025" in notification.message
     assert notification.url == (
         f"/en/results/enter/?indicator={cycle.a.pk}&municipality={cycle.y.pk}&period=2025-01-01#total-value"
     )
