@@ -212,7 +212,7 @@ def test_history_shows_who_changed_what(world, client_for):
     post_grid(client, world, {"total-value": "8", "total-version": str(draft.version)}, action="submit")
     html = client.get(reverse("result_history", args=[draft.pk])).content.decode()
     # People are named by their organisation, in the page's language.
-    assert '<td>Ghadames</td>' in html and "municipality_x_editor" not in html
+    assert "<td>Ghadames</td>" in html and "municipality_x_editor" not in html
     assert "3.0000" in html and "8.0000" in html
     assert "Submitted" in html
 
