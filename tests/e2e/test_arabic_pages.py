@@ -3,6 +3,8 @@ documents write them, no English where a name exists, no sideways scrolling on a
 whose text can be read (docs/pages.md)."""
 
 import re
+from io import BytesIO
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -99,7 +101,7 @@ def test_no_english_where_a_name_exists(site, open_as):
     assert "الزيادة أفضل" in indicators and "increase" not in indicators.lower()
     with donor.expect_download() as caught:
         donor.click("a[href*='format=xlsx']")
-    sheet = load_workbook(caught.value.path()).active
+    sheet = load_workbook(BytesIO(Path(caught.value.path()).read_bytes())).active
     assert sheet.sheet_view.rightToLeft
     direction = [row[3].value for row in sheet.iter_rows(min_row=2)]
     assert direction == ["الزيادة أفضل"]

@@ -48,7 +48,7 @@ def test_arabic_entry_submit_approve_moves_the_dashboard(site, sign_in, artifact
     group = approver.locator("section.queue-group", has_text=indicator.code).first
     with approver.expect_navigation():
         group.locator("button[value=approve]").click()
-    assert "اعتماد" in approver.inner_text(".messages")
+    assert "اعتُمدت 3 نتائج." in approver.inner_text(".messages")  # plural form of three: نتائج
     assert not Result.objects.filter(indicator=indicator, status=Result.Status.SUBMITTED).exists()
 
     approver.goto(f"{base}/ar/ministry/")
