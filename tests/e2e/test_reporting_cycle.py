@@ -34,7 +34,7 @@ def test_two_blocks_approved_together_and_the_editors_bell(site, sign_in, artifa
     approver.screenshot(path=str(artifacts / "queue-ar-selected.png"), full_page=True)
     with approver.expect_navigation():
         approver.click("#bulk-review button[value=approve]")
-    assert "تم اعتماد نتيجتين." in approver.inner_text(".messages")
+    assert "اعتُمدت نتيجتان." in approver.inner_text(".messages")
     assert set(Result.objects.filter(period_start=Q2[0]).values_list("status", flat=True)) == {"approved"}
 
     editor = sign_in("municipality_x_editor", "ar")

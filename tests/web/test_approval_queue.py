@@ -134,7 +134,7 @@ def test_a_refused_block_stays_with_its_reason_and_the_others_go_ahead(queue, cl
     assert groups(html) == [key(queue, "x")]
     block = html[html.index(f'data-group="{key(queue, "x")}"') :]
     assert 'role="alert"' in block and "غيّر شخص آخر هذه النتيجة" in block  # changed meanwhile
-    assert "تم اعتماد نتيجة واحدة." in html  # Y's total, told on the same page
+    assert "اعتُمدت نتيجة واحدة." in html  # Y's total, told on the same page
     assert not Result.objects.filter(municipality=queue.orgs["x"], period_start=Q2[0], status="approved").exists()
     assert Result.objects.get(municipality=queue.orgs["y"], period_start=Q2[0]).status == "approved"
 
