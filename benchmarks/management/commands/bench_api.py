@@ -35,7 +35,9 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from .bench_rollups import _admin, _load, _url
+from benchmarks.child import admin, database_url
+
+from .bench_rollups import _load
 
 WRK_SCRIPT = """
 done = function(summary, latency, requests)
@@ -73,7 +75,7 @@ class Command(BaseCommand):
         name = options["database_name"]
         if name == server["NAME"]:
             raise CommandError("Refusing to benchmark in the configured database.")
-        url = _url(server, name)
+        url = database_url(server, name)
         env = {
             **os.environ,
             "DATABASE_URL": url,
@@ -88,8 +90,8 @@ class Command(BaseCommand):
         }
         try:
             if not options["reuse"]:
-                _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                _admin(server, f'CREATE DATABASE "{name}"')
+                admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                admin(server, f'CREATE DATABASE "{name}"')
                 self.stderr.write("building the dataset …")
             command = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "bench_api", "--inner-build"]
             command += ["--municipalities", str(options["municipalities"]), "--indicators", str(options["indicators"])]
@@ -103,7 +105,7 @@ class Command(BaseCommand):
             numbers = serve_and_load(env, facts, options, self.stderr)
         finally:
             if not options["keep"]:
-                _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         ceiling = numbers["ceiling"]["rps"]
         self.stdout.write(f"{'endpoint':<22}{'req/s':>10}{'p50 ms':>9}{'p95 ms':>9}{'of ceiling':>12}")
         for label, row in numbers.items():

@@ -35,7 +35,9 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from .bench_rollups import _admin, _load, _url
+from benchmarks.child import admin, database_url
+
+from .bench_rollups import _load
 
 SERVE_SAMPLES = 100
 COMPUTE_RUNS = 3
@@ -63,12 +65,12 @@ class Command(BaseCommand):
         name = options["database_name"]
         if name == server["NAME"]:
             raise CommandError("Refusing to benchmark in the configured database; pick another --database-name.")
-        _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        _admin(server, f'CREATE DATABASE "{name}"')
+        admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin(server, f'CREATE DATABASE "{name}"')
         try:
             env = {
                 **os.environ,
-                "DATABASE_URL": _url(server, name),
+                "DATABASE_URL": database_url(server, name),
                 "DJANGO_SETTINGS_MODULE": "twinning.settings",
                 "DEBUG": "0",
                 "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(60),
@@ -88,7 +90,7 @@ class Command(BaseCommand):
             self.stdout.write(child.stdout.strip().splitlines()[-1])
         finally:
             if not options["keep"]:
-                _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _history() -> None:

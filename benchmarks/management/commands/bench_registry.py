@@ -21,22 +21,18 @@ Goals at 10,000 activities (docs/performance.md): import ≤ 30 s and ≤ 300 MB
 from __future__ import annotations
 
 import json
-import os
 import random
 import resource
-import subprocess
-import sys
 import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from .bench_rollups import _admin, _url
+from benchmarks.child import run_in_own_database
 
 DONORS = 20
 WORDS_EN = [
@@ -69,44 +65,10 @@ class Command(BaseCommand):
         if options["inner"]:
             self.stdout.write(json.dumps(run_bench(options)))
             return
-        server = dict(settings.DATABASES["default"])
-        if "postgresql" not in server["ENGINE"]:
-            raise CommandError("The benchmark needs PostgreSQL: set DATABASE_URL to a PostgreSQL server.")
-        created = None
-        if options["database_url"]:
-            url = options["database_url"]
-        else:
-            name = options["database_name"]
-            if name == server["NAME"]:
-                raise CommandError("Refusing to benchmark in the configured database; pick another --database-name.")
-            created = name
-            _admin(server, f'DROP DATABASE IF EXISTS "{name}"')
-            _admin(server, f'CREATE DATABASE "{name}"')
-            url = _url(server, name)
-        try:
-            # No broker and no eager tasks: the import's after-commit detector run is left out of
-            # its timing and measured on its own.
-            env = {**os.environ, "DATABASE_URL": url, "CELERY_TASK_ALWAYS_EAGER": "0", "DB_CONN_MAX_AGE": "0"}
-            env.pop("REDIS_URL", None)
-            command = [
-                sys.executable,
-                str(Path(settings.BASE_DIR) / "manage.py"),
-                "bench_registry",
-                "--inner",
-                "--activities",
-                str(options["activities"]),
-                "--municipalities",
-                str(options["municipalities"]),
-                "--seed",
-                str(options["seed"]),
-            ]
-            child = subprocess.run(command, env=env, capture_output=True, text=True)
-            if child.returncode != 0:
-                raise CommandError(f"The benchmark failed:\n{child.stderr[-4000:]}")
-            self.stdout.write(child.stdout.strip().splitlines()[-1])
-        finally:
-            if created and not options["keep"]:
-                _admin(server, f'DROP DATABASE IF EXISTS "{created}" WITH (FORCE)')
+        # No eager tasks: the import's after-commit detector run is measured on its own.
+        inner = [f"--{name}={options[name]}" for name in ("activities", "municipalities", "seed")]
+        line = run_in_own_database("bench_registry", options, inner, env={"CELERY_TASK_ALWAYS_EAGER": "0"})
+        self.stdout.write(line)
 
 
 def run_bench(options: dict) -> dict:

@@ -26,18 +26,15 @@ import os
 import random
 import resource
 import statistics
-import subprocess
-import sys
 import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from pathlib import Path
 
-import psycopg
-from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.db import connection, transaction
+
+from benchmarks.child import run_in_own_database
 
 DISAGGREGATIONS = [("", ""), ("sex", "female"), ("sex", "male"), ("age", "youth"), ("age", "adult")]
 MEASURES = ["number", "number", "percentage", "score"]
@@ -66,57 +63,9 @@ class Command(BaseCommand):
         if options["inner"]:
             self.stdout.write(json.dumps(run_bench(options)))
             return
-        server = dict(settings.DATABASES["default"])
-        if "postgresql" not in server["ENGINE"]:
-            raise CommandError("The benchmark needs PostgreSQL: set DATABASE_URL to a PostgreSQL server.")
-        created = None
-        if options["database_url"]:
-            url = options["database_url"]
-        else:
-            name = options["database_name"]
-            if name == server["NAME"]:
-                raise CommandError("Refusing to benchmark in the configured database; pick another --database-name.")
-            created = name
-            _admin(server, f'DROP DATABASE IF EXISTS "{name}"')
-            _admin(server, f'CREATE DATABASE "{name}"')
-            url = _url(server, name)
-        try:
-            env = {**os.environ, "DATABASE_URL": url, "CELERY_TASK_ALWAYS_EAGER": "1", "DB_CONN_MAX_AGE": "0"}
-            env.pop("REDIS_URL", None)  # the bench measures the engine, not the broker
-            command = [
-                sys.executable,
-                str(Path(settings.BASE_DIR) / "manage.py"),
-                "bench_rollups",
-                "--inner",
-                "--municipalities",
-                str(options["municipalities"]),
-                "--indicators",
-                str(options["indicators"]),
-                "--periods",
-                str(options["periods"]),
-                "--seed",
-                str(options["seed"]),
-                "--jobs",
-                str(options["jobs"]),
-            ]
-            child = subprocess.run(command, env=env, capture_output=True, text=True)
-            if child.returncode != 0:
-                raise CommandError(f"The benchmark failed:\n{child.stderr[-4000:]}")
-            self.stdout.write(child.stdout.strip().splitlines()[-1])
-        finally:
-            if created and not options["keep"]:
-                _admin(server, f'DROP DATABASE IF EXISTS "{created}" WITH (FORCE)')
-
-
-def _url(server: dict, name: str) -> str:
-    user = server.get("USER") or "postgres"
-    password = f":{server['PASSWORD']}" if server.get("PASSWORD") else ""
-    return f"postgres://{user}{password}@{server.get('HOST') or '127.0.0.1'}:{server.get('PORT') or 5432}/{name}"
-
-
-def _admin(server: dict, statement: str) -> None:
-    with psycopg.connect(_url(server, "postgres").replace("postgres://", "postgresql://", 1), autocommit=True) as admin:
-        admin.execute(statement)
+        inner = [f"--{name}={options[name]}" for name in ("municipalities", "indicators", "periods", "seed", "jobs")]
+        line = run_in_own_database("bench_rollups", options, inner, env={"CELERY_TASK_ALWAYS_EAGER": "1"})
+        self.stdout.write(line)
 
 
 def run_bench(options) -> dict:
