@@ -263,6 +263,8 @@ class Alignment(models.Model):
     )
     weight = models.DecimalField(_("weight"), max_digits=8, decimal_places=4, default=1)
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = _("alignment")
         verbose_name_plural = _("alignments")
@@ -314,6 +316,8 @@ class Target(CheckedInputModel):
     period_start = models.DateField(_("period start"))
     period_end = models.DateField(_("period end"))
     value = models.DecimalField(_("value"), **VALUE_DIGITS)
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("target")

@@ -1,3 +1,4 @@
+import simple_history
 from modeltranslation.translator import TranslationOptions, register
 
 from .models import DisaggregationCategory, DisaggregationOption, FunderGoal, Indicator, NationalTarget
@@ -26,3 +27,10 @@ class NationalTargetTranslation(TranslationOptions):
 @register(FunderGoal)
 class FunderGoalTranslation(TranslationOptions):
     fields = ("title", "description")
+
+
+# Who changed a framework, and when, in both languages. Registered here rather than with
+# `HistoricalRecords()` on the model, so that the history tables are made after modeltranslation
+# has added the `_en`/`_ar` columns and keep both languages.
+for _model in (Indicator, NationalTarget, FunderGoal):
+    simple_history.register(_model, app="indicators")

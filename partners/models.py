@@ -5,6 +5,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from common.models import CheckedInputModel
 
@@ -91,6 +92,8 @@ class Membership(models.Model):
         Organisation, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("organisation")
     )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.VIEWER)
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("membership")

@@ -1,3 +1,4 @@
+import simple_history
 from modeltranslation.translator import TranslationOptions, register
 
 from .models import Activity, Programme, Theme, Twinning, Workstream
@@ -26,3 +27,7 @@ class WorkstreamTranslation(TranslationOptions):
 @register(Activity)
 class ActivityTranslation(TranslationOptions):
     fields = ("title", "description", "lessons_learned")
+
+
+# Registered after modeltranslation so that the history keeps both languages (indicators.translation).
+simple_history.register(Programme, app="projects")

@@ -1,5 +1,5 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from . import accounts, completeness, registry, views
 
@@ -41,4 +41,5 @@ urlpatterns = [
     path("registry/locations/", registry.registry_locations, name="registry_locations"),
     path("registry/sector-themes/", registry.registry_sector_themes, name="registry_sector_themes"),
     path("registry/3w/", registry.registry_3w, name="registry_3w"),
+    path("setup/", include("web.setup.urls")),
 ]

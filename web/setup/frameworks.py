@@ -1,0 +1,3 @@
+"""Set-up pages (web.setup)."""
+
+urlpatterns = []
