@@ -611,6 +611,35 @@ def location_alias_create(*, location: InterventionLocation, municipality: Organ
     return alias
 
 
+@transaction.atomic
+def location_alias_delete(*, alias: LocationAlias) -> None:
+    """Forget a mapping made by mistake. The locations it matched are matched again without it,
+    so they and their interventions leave the municipality now rather than at the next import;
+    most match nothing again and return to the unmatched list, to be mapped right."""
+    municipality_id = alias.municipality_id
+    alias.delete()
+    index = PlaceIndex()
+    moved: set[int] = set()
+    for location in InterventionLocation.objects.filter(
+        matched_by=InterventionLocation.MatchedBy.ALIAS, municipality_id=municipality_id
+    ):
+        match = index.match(
+            names=[location.name],
+            codes=[(location.vocabulary, location.code)],
+            latitude=location.latitude,
+            longitude=location.longitude,
+        )
+        if (match.municipality_id, match.matched_by) == (location.municipality_id, location.matched_by):
+            continue  # another alias (its code, say) still says the same
+        location.municipality_id = match.municipality_id
+        location.matched_by = match.matched_by
+        location.save(update_fields=["municipality", "matched_by"])
+        moved.add(location.intervention_id)
+    for pk in moved:
+        _replace_places(pk)
+    schedule_detection(moved)
+
+
 def _replace_places(intervention_id: int) -> None:
     municipalities = set(
         InterventionLocation.objects.filter(intervention_id=intervention_id, municipality__isnull=False).values_list(
