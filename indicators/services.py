@@ -550,10 +550,10 @@ def approved_creation_refusal(user: AbstractBaseUser | None) -> ResultRefused | 
     )
 
 
-def not_started_error(period_start: datetime.date) -> str | None:
+def not_started_error(period_start: datetime.date, *, today: datetime.date | None = None) -> str | None:
     """Why a result of this period may not be submitted yet, or None: nothing can be reported for
     a period that has not started (docs/design.md §4). Today is the programme's, in TIME_ZONE."""
-    if period_start <= timezone.localdate():
+    if period_start <= (today or timezone.localdate()):
         return None
     return str(
         _("This period starts on %(date)s: save the result as a draft and submit it once the period has started.")
@@ -566,8 +566,7 @@ SUBMITTABLE_STATUSES = (Result.Status.DRAFT, Result.Status.RETURNED)
 NEW_STATUS_MESSAGE = _("New results are drafts, submitted or (for superusers) approved.")
 
 
-def _status_stamps(status: str, user: AbstractBaseUser | None) -> dict[str, Any]:
-    now = timezone.now()
+def _status_stamps(status: str, user: AbstractBaseUser | None, now: datetime.datetime) -> dict[str, Any]:
     stamps: dict[str, Any] = {"status": status}
     if status in (Result.Status.SUBMITTED, Result.Status.APPROVED):
         stamps.update(submitted_by=user, submitted_at=now, first_submitted_at=now)
@@ -699,7 +698,7 @@ class _Writes:
             self.outcomes[index] = RowOutcome(Written.DELETED, None)
 
     def create(self, index: int, clean: dict[str, Any]) -> None:
-        result = Result(**clean, created_by=self.user, **_status_stamps(self.status, self.user))
+        result = Result(**clean, created_by=self.user, **_status_stamps(self.status, self.user, self.now))
         self.creates.append((index, result))
         self.outcomes[index] = RowOutcome(Written.CREATED, result, submitted=self.status == Result.Status.SUBMITTED)
         if self.status != Result.Status.DRAFT:
@@ -757,6 +756,7 @@ class _Writes:
                         Result,
                         batch_size=WRITE_BATCH_SIZE,
                         default_user=self.user,
+                        default_date=self.now,
                     )
             except IntegrityError as error:  # a concurrent writer took one of the cells after our read
                 message = _("Another user saved some of these results at the same time; try again.")
@@ -774,6 +774,7 @@ def _write_results(
     status: str,
     empty_rows_delete: bool = False,
     create_only: bool = False,
+    submitted_at: datetime.datetime | None = None,
 ) -> UpsertOutcome:
     """`results_upsert`, or with `create_only` `results_create`: every cell must be new."""
     if len(rows) > MAX_BULK_RESULTS:
@@ -790,6 +791,9 @@ def _write_results(
     if batch_status == Result.Status.APPROVED and (refusal := approved_creation_refusal(user)) is not None:
         raise refusal
     writes = _Writes(user=user, status=batch_status, outcomes=[None] * len(rows), errors=status_errors)
+    if submitted_at is not None:
+        _check_submitted_at(submitted_at, batch_status)
+        writes.now = submitted_at
     validator = ResultValidator({r.indicator_id for r in rows}, {r.municipality_id for r in rows})
     stored_by_cell = _stored_results({_row_cell(row) for row in rows})
     seen: dict[tuple, int] = {}
@@ -803,7 +807,9 @@ def _write_results(
             writes.refuse(index, field_name, message)
         if clean is None:
             continue
-        if batch_status != Result.Status.DRAFT and (message := not_started_error(clean["period_start"])):
+        if batch_status != Result.Status.DRAFT and (
+            message := not_started_error(clean["period_start"], today=timezone.localdate(writes.now))
+        ):
             writes.refuse(index, "period_start", message)
             continue
         cell = _cell(clean)
@@ -823,13 +829,31 @@ def _write_results(
     return UpsertOutcome(rows=list(writes.outcomes))
 
 
+def _check_submitted_at(submitted_at: datetime.datetime, status: str) -> None:
+    if status == Result.Status.DRAFT:
+        raise ValidationError({"submitted_at": _("A draft has not been submitted: give no submission time.")})
+    if timezone.is_naive(submitted_at) or submitted_at > timezone.now():
+        raise ValidationError({"submitted_at": _("Give a submission time in the past, with its time zone.")})
+
+
 @transaction.atomic
 def results_create(
-    *, rows: Sequence[ResultRow], user: AbstractBaseUser | None, status: str = Result.Status.DRAFT
+    *,
+    rows: Sequence[ResultRow],
+    user: AbstractBaseUser | None,
+    status: str = Result.Status.DRAFT,
+    submitted_at: datetime.datetime | None = None,
 ) -> list[Result]:
     """Create many results at once, all or none: every row's cell must be new. Invalid rows raise
-    BulkValidationError with one entry per problem (row numbers count from 0, in the order given)."""
-    return _write_results(rows=rows, user=user, status=status, create_only=True).results
+    BulkValidationError with one entry per problem (row numbers count from 0, in the order given).
+
+    `submitted_at` is for the demo seed only (`seed_demo`): results that stand for months of
+    reporting are written in one run, and the reporting-cycle numbers (completeness: on time or
+    late, docs/reporting-cycle.md) read when each was first sent. It stamps the submission (and,
+    for results created approved, the review) and their history with that past time instead of
+    now; a period must have started by then. No page or API passes it: their submissions happen
+    when they are made. There is no clock to set instead: the services read `timezone.now()`."""
+    return _write_results(rows=rows, user=user, status=status, create_only=True, submitted_at=submitted_at).results
 
 
 def _counted_cell(result: Result) -> tuple[int, int, str, str]:

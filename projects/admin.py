@@ -113,7 +113,7 @@ class ActivityAdmin(TranslatedServiceAdmin):
         return services.activity_create(**data)
 
     def service_update(self, request, obj, data):
-        return services.activity_update(activity=obj, **data)
+        return services.activity_update(activity=obj, user=request.user, **data)
 
     def service_delete(self, request, obj):
         services.activity_delete(activity=obj)

@@ -84,6 +84,14 @@ def unmatched_locations() -> QuerySet[InterventionLocation]:
     )
 
 
+def visible_unmatched_locations(access: Access) -> QuerySet[InterventionLocation]:
+    """The unmatched locations of the interventions the user sees (all of them for the ministry)."""
+    locations = unmatched_locations()
+    if access.sees_everything:
+        return locations
+    return locations.filter(intervention__in=visible_interventions(access))
+
+
 # Who does what where ---------------------------------------------------------------------------
 
 

@@ -436,18 +436,19 @@ class _Organisations:
             for candidate_kind in (kind, *Organisation.Kind.values):
                 if (candidate_kind, key) in self.by_name:
                     return self.by_name[(candidate_kind, key)]
-        name_en = organisation.names.get("en") or organisation.names.get("ar") or organisation.ref
-        if not name_en:
+        # Each name in the language the file gives it (narratives without xml:lang take the
+        # activity's or the file's, else English): a name published only in English is not an
+        # Arabic name, and the pages mark the missing language instead of repeating the other.
+        name_en, name_ar = organisation.names.get("en", ""), organisation.names.get("ar", "")
+        if not (name_en or name_ar):
+            name_en = organisation.ref  # only an identifier: written in no language, shown as it is
+        if not (name_en or name_ar):
             return None
         country = _country_of(organisation.ref) or ("LY" if kind == Organisation.Kind.CSO else "ZZ")
-        existing = Organisation.objects.filter(kind=kind, name_en=name_en, country=country).first()
-        # Without an Arabic name the published one stands in (as the pages would show it anyway).
+        same_name = {"name_en": name_en} if name_en else {"name_ar": name_ar}
+        existing = Organisation.objects.filter(kind=kind, country=country, **same_name).first()
         created = existing or organisation_create(
-            kind=kind,
-            name_en=name_en,
-            name_ar=organisation.names.get("ar") or name_en,
-            country=country,
-            iati_ref=organisation.ref,
+            kind=kind, name_en=name_en, name_ar=name_ar, country=country, iati_ref=organisation.ref
         )
         if organisation.ref:
             self.by_ref[organisation.ref.casefold()] = created.pk
@@ -608,6 +609,35 @@ def location_alias_create(*, location: InterventionLocation, municipality: Organ
         _replace_places(pk)
     schedule_detection(moved)
     return alias
+
+
+@transaction.atomic
+def location_alias_delete(*, alias: LocationAlias) -> None:
+    """Forget a mapping made by mistake. The locations it matched are matched again without it,
+    so they and their interventions leave the municipality now rather than at the next import;
+    most match nothing again and return to the unmatched list, to be mapped right."""
+    municipality_id = alias.municipality_id
+    alias.delete()
+    index = PlaceIndex()
+    moved: set[int] = set()
+    for location in InterventionLocation.objects.filter(
+        matched_by=InterventionLocation.MatchedBy.ALIAS, municipality_id=municipality_id
+    ):
+        match = index.match(
+            names=[location.name],
+            codes=[(location.vocabulary, location.code)],
+            latitude=location.latitude,
+            longitude=location.longitude,
+        )
+        if (match.municipality_id, match.matched_by) == (location.municipality_id, location.matched_by):
+            continue  # another alias (its code, say) still says the same
+        location.municipality_id = match.municipality_id
+        location.matched_by = match.matched_by
+        location.save(update_fields=["municipality", "matched_by"])
+        moved.add(location.intervention_id)
+    for pk in moved:
+        _replace_places(pk)
+    schedule_detection(moved)
 
 
 def _replace_places(intervention_id: int) -> None:

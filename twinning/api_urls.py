@@ -32,6 +32,8 @@ router.register("iati-imports", registry.IatiImportViewSet, basename="iati-impor
 router.register("interventions", registry.InterventionViewSet, basename="intervention")
 router.register("sector-themes", registry.SectorThemeViewSet, basename="sector-theme")
 router.register("overlap-candidates", registry.OverlapCandidateViewSet, basename="overlap-candidate")
+router.register("unmatched-locations", registry.UnmatchedLocationViewSet, basename="unmatched-location")
+router.register("location-aliases", registry.LocationAliasViewSet, basename="location-alias")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -278,6 +278,8 @@ CELERY_TASK_ROUTES = {
     "indicators.recompute_alignment": {"queue": CELERY_ROLLUP_QUEUE},
     "indicators.reconcile_rollups": {"queue": CELERY_ROLLUP_QUEUE},
     "rollups.requeue_stale": {"queue": CELERY_ROLLUP_QUEUE},
+    # Enqueued by beat, by hand or after a retry alike: the route, not the beat entry, decides.
+    "indicators.refresh_progress_to_date": {"queue": CELERY_ROLLUP_QUEUE},
 }
 # Every task is stopped after these many seconds (SoftTimeLimitExceeded, then the worker process
 # is killed); a task may set its own. The hard limit stays below the visibility timeout, or Redis
@@ -326,11 +328,11 @@ CELERY_BEAT_SCHEDULE["notification-digests-daily"] = {
 }
 CELERY_TIMEZONE = TIME_ZONE
 # Daily, just after midnight: progress to date moves when a period ends, with no result changing
-# (docs/rollups.md, "Progress to date"). On the rollup queue, like every task that writes rollups.
+# (docs/rollups.md, "Progress to date"). On the rollup queue through CELERY_TASK_ROUTES, like every
+# task that writes rollups.
 CELERY_BEAT_SCHEDULE["refresh-progress-to-date-daily"] = {
     "task": "indicators.refresh_progress_to_date",
     "schedule": crontab(hour=0, minute=20),
-    "options": {"queue": CELERY_ROLLUP_QUEUE},
 }
 
 

@@ -7,6 +7,7 @@ import datetime
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -84,6 +85,69 @@ def _text(value: Decimal | None) -> str:
     if value is None:
         return ""
     return format(value.normalize(), "f")
+
+
+DIGITS = "[0-9٠-٩۰-۹]+"
+FRACTION = "([.,٫][0-9٠-٩۰-۹]+)?"
+
+
+@dataclass(frozen=True)
+class InputRule:
+    """What a number cell accepts, for the browser's check before the server's: the indicator's
+    bounds and whole-number rule (docs/design.md §4). The cells are text inputs, because Arabic
+    keyboards type Arabic-Indic digits that a number input refuses, so the bounds travel as
+    data attributes that static/js/result-grid.js reads, and the whole-number rule and the sign
+    as the pattern; the server still checks everything."""
+
+    minimum: Decimal | None
+    maximum: Decimal | None
+    whole: bool
+
+    @property
+    def pattern(self) -> str:
+        sign = "-?" if self.minimum is None or self.minimum < 0 else ""
+        return f"{sign}{DIGITS}{'' if self.whole else FRACTION}"
+
+    @property
+    def inputmode(self) -> str:
+        # The numeric keypad has no minus sign and no decimal separator.
+        return "numeric" if self.whole and self.minimum is not None and self.minimum >= 0 else "decimal"
+
+    @property
+    def data_min(self) -> str:
+        return _text(self.minimum)
+
+    @property
+    def data_max(self) -> str:
+        return _text(self.maximum)
+
+    @property
+    def error(self) -> str:
+        if self.whole:
+            return str(_("Enter a whole number: this indicator counts whole units."))
+        return str(_("Enter a number, for example 12 or 12.5."))
+
+    @property
+    def range_error(self) -> str:
+        low, high = self.data_min, self.data_max
+        if self.minimum is not None and self.maximum is not None:
+            return str(_("Enter a value between %(low)s and %(high)s.") % {"low": low, "high": high})
+        if self.minimum is not None:
+            return str(_("Enter a value of at least %(low)s.") % {"low": low})
+        if self.maximum is not None:
+            return str(_("Enter a value of at most %(high)s.") % {"high": high})
+        return ""
+
+
+def input_rules(indicator: Indicator) -> dict[str, InputRule]:
+    """The rule of each number cell of the indicator's grid. A percentage's bounds speak of the
+    percentage, not of its parts, so its numerator and denominator are only whole or not and
+    never negative."""
+    if indicator.measure == Indicator.Measure.PERCENTAGE:
+        part = InputRule(minimum=Decimal(0), maximum=None, whole=indicator.whole_numbers)
+        return {"numerator": part, "denominator": part}
+    low, high = indicator.value_bounds()
+    return {"value": InputRule(minimum=low, maximum=high, whole=indicator.whole_numbers)}
 
 
 def breakdown_warnings(
@@ -174,6 +238,10 @@ class Grid:
     @property
     def is_percentage(self) -> bool:
         return self.indicator.measure == Indicator.Measure.PERCENTAGE
+
+    @cached_property
+    def input_rules(self) -> dict[str, InputRule]:
+        return input_rules(self.indicator)
 
     @property
     def has_errors(self) -> bool:

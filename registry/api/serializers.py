@@ -2,10 +2,13 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from common.api.serializers import APIModelSerializer, translated
+from partners.models import Organisation
+from projects.api.base import ScopedRelatedField
 from projects.models import Theme
 
+from .. import selectors
 from ..iati import dac_name
-from ..models import IatiImport, Intervention, OverlapCandidate, SectorTheme
+from ..models import IatiImport, Intervention, InterventionLocation, LocationAlias, OverlapCandidate, SectorTheme
 
 
 class IatiImportSerializer(APIModelSerializer):
@@ -119,3 +122,46 @@ class OverlapCandidateSerializer(APIModelSerializer):
 class OverlapReviewSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=OverlapCandidate.Status.choices)
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+
+
+class UnmatchedLocationSerializer(APIModelSerializer):
+    iati_identifier = serializers.CharField(source="intervention.iati_identifier", read_only=True)
+
+    class Meta:
+        model = InterventionLocation
+        fields = ["id", "intervention", "iati_identifier", "name", "vocabulary", "code", "latitude", "longitude"]
+        read_only_fields = fields
+
+
+def _visible_locations(access, queryset):
+    if access.sees_everything:
+        return queryset
+    return queryset.filter(intervention__in=selectors.visible_interventions(access))
+
+
+class LocationAliasSerializer(APIModelSerializer):
+    location = ScopedRelatedField(
+        scope=_visible_locations,
+        queryset=InterventionLocation.objects.all(),
+        write_only=True,
+        help_text=_("An unmatched location (unmatched-locations/): its name and code are remembered."),
+    )
+    municipality = serializers.PrimaryKeyRelatedField(
+        queryset=Organisation.objects.all(), help_text=_("The Libyan municipality the location is.")
+    )
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = LocationAlias
+        fields = [
+            "id",
+            "location",
+            "label",
+            "normalized_name",
+            "vocabulary",
+            "code",
+            "municipality",
+            "created_by",
+            "created_at",
+        ]
+        read_only_fields = ["label", "normalized_name", "vocabulary", "code", "created_by", "created_at"]

@@ -1,5 +1,6 @@
 """The registry's API (docs/design.md §6): iati-imports/, interventions/, sector-themes/,
-overlap-candidates/ and reports/3w/. Reads are scoped by `registry.selectors`; writes go through
+overlap-candidates/ and reports/3w/, and the location aliases (unmatched-locations/,
+location-aliases/; docs/api.md). Reads are scoped by `registry.selectors`; writes go through
 `registry.services`; who may write is `Access.can_edit_registry`."""
 
 import csv
@@ -30,13 +31,15 @@ from projects.api.base import ServiceViewSet
 from reporting.api.views import CSVRenderer
 
 from .. import selectors, services
-from ..models import IatiImport, Intervention, OverlapCandidate, SectorTheme
+from ..models import IatiImport, Intervention, InterventionLocation, LocationAlias, OverlapCandidate, SectorTheme
 from .serializers import (
     IatiImportSerializer,
     InterventionSerializer,
+    LocationAliasSerializer,
     OverlapCandidateSerializer,
     OverlapReviewSerializer,
     SectorThemeSerializer,
+    UnmatchedLocationSerializer,
 )
 
 REGISTRY_EDITORS_ONLY = _("The registry's imports are kept by ministry editors.")
@@ -172,6 +175,49 @@ class OverlapCandidateViewSet(ServiceViewSet):
             user=request.user,
         )
         return Response(self.get_serializer(reviewed).data)
+
+
+class UnmatchedLocationViewSet(ServiceViewSet):
+    """Locations of imported activities that no municipality matched (docs/registry.md "Where"),
+    of the interventions the user sees. A ministry editor maps one with `POST location-aliases/`;
+    it then leaves this list, with every other location of that name or code."""
+
+    serializer_class = UnmatchedLocationSerializer
+    http_method_names = ["get", "head", "options"]
+    filterset_class = filterset_for(InterventionLocation, {"intervention": ["exact"]})
+    ordering_fields = ["id", "name", "code"]
+    ordering = ["name", "code", "id"]
+
+    def get_queryset(self):
+        return selectors.visible_unmatched_locations(self.access)
+
+
+class LocationAliasViewSet(ServiceViewSet):
+    """Location names and codes a person mapped to a municipality once; imports match them
+    without asking again. `POST` {location, municipality} maps an unmatched location (and every
+    stored location of its name or code); `DELETE` forgets a mapping made by mistake and matches
+    its locations again without it. Ministry editors write; every signed-in user reads."""
+
+    base_queryset = LocationAlias.objects.select_related("created_by")
+    serializer_class = LocationAliasSerializer
+    http_method_names = ["get", "post", "delete", "head", "options"]
+    filterset_class = filterset_for(LocationAlias, {"municipality": ["exact"]})
+    ordering_fields = ["id", "label", "created_at"]
+    ordering = ["label", "id"]
+
+    def may_write(self, access):
+        return access.can_edit_registry()
+
+    def may_write_object(self, access, obj):
+        return access.can_edit_registry()
+
+    def create_object(self, data):
+        return services.location_alias_create(
+            location=data["location"], municipality=data["municipality"], user=self.request.user
+        )
+
+    def delete_object(self, instance):
+        services.location_alias_delete(alias=instance)
 
 
 THREE_W_COLUMNS = [

@@ -18,11 +18,24 @@
     return isNaN(n) ? NaN : n;
   }
 
+  // The indicator's bounds (data-min, data-max), which a text input cannot carry as min and max.
+  function outOfRange(input) {
+    var n = parse(input.value);
+    if (n === null || isNaN(n)) { return false; }
+    var min = input.getAttribute("data-min"), max = input.getAttribute("data-max");
+    return (min !== null && n < Number(min)) || (max !== null && n > Number(max));
+  }
+
   function checkCell(input) {
-    var bad = input.value.trim() !== "" && !input.checkValidity();
-    input.setAttribute("aria-invalid", bad ? "true" : "false");
-    input.setCustomValidity(bad ? input.getAttribute("data-error") : "");
-    return !bad;
+    input.setCustomValidity("");  // else an earlier message keeps the cell invalid for good
+    var message = "";
+    if (input.value.trim() !== "") {
+      if (!input.checkValidity()) { message = input.getAttribute("data-error"); }
+      else if (outOfRange(input)) { message = input.getAttribute("data-range-error"); }
+    }
+    input.setAttribute("aria-invalid", message ? "true" : "false");
+    input.setCustomValidity(message);
+    return !message;
   }
 
   function sums() {

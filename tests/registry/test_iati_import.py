@@ -325,3 +325,29 @@ def test_mapping_a_location_to_a_foreign_municipality_is_refused(places):
 def test_versions_2_01_and_2_02_are_read(places):
     assert run_import(activity("XM-1"), version="2.01").activities_created == 1
     assert run_import(activity("XM-2"), version="2.02").activities_created == 1
+
+
+def test_an_organisation_is_named_in_the_language_the_file_gives(places):
+    """A name published in one language is stored in that one; the other stays empty, so the
+    pages mark it as missing instead of showing English text as Arabic."""
+    extra = """
+    <participating-org ref="DE-1" role="1" type="10"><narrative>BMZ</narrative></participating-org>
+    <participating-org role="4" type="22"><narrative xml:lang="ar">جمعية نالوت للبيئة</narrative></participating-org>"""
+    arabic_file = activity(
+        "XM-2",
+        extra='<participating-org role="4" type="22"><narrative>جمعية غدامس للتراث</narrative></participating-org>',
+    ).replace("<iati-activity ", '<iati-activity xml:lang="ar" ', 1)
+    record = run_import(activity("XM-1", extra=extra), arabic_file)
+    assert record.activities_created == 2, record.errors
+    bmz = Organisation.objects.get(iati_ref="DE-1")
+    assert (bmz.name_en, bmz.name_ar) == ("BMZ", "")
+    undp = Organisation.objects.get(iati_ref="XM-DAC-41114")
+    assert (undp.name_en, undp.name_ar) == ("United Nations Development Programme", "")
+    nalut = Organisation.objects.get(name_ar="جمعية نالوت للبيئة")
+    assert (nalut.name_en, nalut.kind) == ("", "cso")
+    # The activity declares Arabic: its narratives without xml:lang are Arabic.
+    assert Organisation.objects.get(name_ar="جمعية غدامس للتراث").name_en == ""
+    # Imported again, they are found by the name they have, not created twice.
+    count = Organisation.objects.count()
+    run_import(activity("XM-3", extra=extra))
+    assert Organisation.objects.count() == count

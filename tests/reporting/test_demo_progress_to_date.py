@@ -1,11 +1,16 @@
 """The demo tells the truth about progress to date: statuses checked against numbers worked out by
 hand from seeds/06_indicators.yaml (targets) and seeds/07_results.yaml (approved results), as of
 30 June 2026 (docs/design.md §4: the periods ended by then count; "ended" includes that last day).
+The demo moves all its dates with today (seeds/00_calendar.yaml), so "30 June 2026" is that day
+moved the same way; the dates below are the files'.
 
 Taqarub's fiscal year starts in October: by 30 June 2026 seven quarters have ended (October 2024 to
 June 2026) and three halves (to March 2026); its approved results stop in March 2026 (April–June
 2026 is only submitted or drafted, so it does not count). MSRP's calendar quarters: six have ended
 (January 2025 to June 2026), all with approved results.
+
+The same seeded demo shows a reporting cycle (docs/reporting-cycle.md): results sent on time,
+late, and missing (seeds/07_results.yaml `submitted_after_days`).
 
 The demo is seeded once for the module inside a transaction rolled back at the end.
 """
@@ -15,16 +20,22 @@ import io
 from decimal import Decimal
 
 import pytest
+import yaml
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import transaction
+from django.utils import timezone
 
+from indicators.models import Result
 from projects.access import access_for
 from projects.models import Programme
 from reporting import reports
+from reporting.completeness import completeness
 from rollups.rollup_math import aligned_progress_status
+from twinning.management.commands.seed_demo import add_months, demo_calendar
 
-AS_OF = datetime.date(2026, 6, 30)
+AS_OF_IN_THE_FILES = datetime.date(2026, 6, 30)
 
 
 @pytest.fixture(scope="module")
@@ -40,10 +51,15 @@ def demo(seeded, db):
     return access_for(get_user_model().objects.get(username="admin"))
 
 
-def iptt_rows(access, code):
+@pytest.fixture
+def as_of(seeded, db):
+    return demo_calendar(settings.BASE_DIR / "seeds").moved(AS_OF_IN_THE_FILES)
+
+
+def iptt_rows(access, code, as_of):
     programme = Programme.objects.get(code=code)
-    report = reports.iptt(programme=programme, access=access, options=reports.IPTTOptions(as_of=AS_OF))
-    assert report["as_of"] == AS_OF
+    report = reports.iptt(programme=programme, access=access, options=reports.IPTTOptions(as_of=as_of))
+    assert report["as_of"] == as_of
     return {row["code"]: row for row in report["rows"]}
 
 
@@ -88,9 +104,11 @@ EXPECTED_INDICATORS = {
 }
 
 
-def test_indicators_to_date_as_worked_out_by_hand(demo):
+def test_indicators_to_date_as_worked_out_by_hand(demo, as_of):
     rows = {
-        (programme, code): row for programme in ("TAQARUB", "MSRP") for code, row in iptt_rows(demo, programme).items()
+        (programme, code): row
+        for programme in ("TAQARUB", "MSRP")
+        for code, row in iptt_rows(demo, programme, as_of).items()
     }
     assert {key: judged(rows[key]) for key in EXPECTED_INDICATORS} == EXPECTED_INDICATORS
     # Halfway through, the life-of-programme status still says "below" for TAQ-1: the contract's
@@ -114,15 +132,75 @@ EXPECTED_NATIONAL_TARGETS = {
 }
 
 
-def test_national_targets_to_date_as_worked_out_by_hand(demo):
-    report = reports.alignment(access=demo, as_of=AS_OF)
-    assert report["as_of"] == AS_OF
+def test_national_targets_to_date_as_worked_out_by_hand(demo, as_of):
+    report = reports.alignment(access=demo, as_of=as_of)
+    assert report["as_of"] == as_of
     found = {row["code"]: row["progress_to_date"] for row in report["national_targets"]}
     assert {code: (found[code], aligned_progress_status(found[code])) for code in EXPECTED_NATIONAL_TARGETS} == (
         EXPECTED_NATIONAL_TARGETS
     )
 
 
-def test_the_demo_shows_a_mix_of_statuses_to_date(demo):
-    statuses = {row["status_to_date"] for code in ("TAQARUB", "MSRP") for row in iptt_rows(demo, code).values()}
+def test_the_demo_shows_a_mix_of_statuses_to_date(demo, as_of):
+    statuses = {row["status_to_date"] for code in ("TAQARUB", "MSRP") for row in iptt_rows(demo, code, as_of).values()}
     assert {"below", "on_track"} <= statuses
+
+
+@pytest.mark.parametrize("months_after", [0, 1, 2, 3])
+def test_whatever_day_it_is_seeded_the_demo_shows_a_mix_of_statuses_to_date(demo, months_after):
+    """What a visitor sees on the day the demo is seeded: the files' day moved by whole quarters
+    to the quarter of today, so today lies between that day and three months after it. Over all
+    of that span the mix holds, rather than drifting to "below" as the files' periods age."""
+    calendar = demo_calendar(settings.BASE_DIR / "seeds")
+    written_as_of = yaml.safe_load((settings.BASE_DIR / "seeds" / "00_calendar.yaml").read_text())["written_as_of"]
+    day = calendar.moved(add_months(written_as_of, months_after) - datetime.timedelta(days=1 if months_after else 0))
+    statuses = {row["status_to_date"] for code in ("TAQARUB", "MSRP") for row in iptt_rows(demo, code, day).values()}
+    assert {"below", "on_track"} <= statuses, day
+
+
+# The reporting cycle, as of the day the files are written as of (20 October 2026): Taqarub's
+# quarters from October 2024 to June 2026 are due (July – September is due on 30 October).
+WRITTEN_AS_OF = datetime.date(2026, 10, 20)
+
+
+def completeness_rows(access, as_of):
+    report = completeness(access=access, as_of=as_of, programme_id=Programme.objects.get(code="TAQARUB").pk)
+    return {(row["indicator_code"], row["municipality_name"]): row for row in report["rows"]}, report
+
+
+def test_the_demo_shows_results_on_time_late_and_missing(demo):
+    as_of = demo_calendar(settings.BASE_DIR / "seeds").moved(WRITTEN_AS_OF)
+    rows, report = completeness_rows(demo, as_of)
+
+    def counts(code, municipality):
+        row = rows[(code, municipality)]
+        return row["expected"], row["on_time"], row["late"], row["missing"]
+
+    # Ghadames sent all seven quarters within 30 days (the last one on 20 July, waiting for approval).
+    assert counts("TAQ-1", "Ghadames") == (7, 7, 0, 0)
+    # Nalut sent two quarters late (44 and 52 days after they ended), and its April – June figures
+    # came from the programme team 41 days after.
+    assert counts("TAQ-1", "Nalut") == (7, 4, 3, 0)
+    # Zuwara's April – June figures are still a draft.
+    assert counts("TAQ-1", "Zuwara") == (7, 6, 0, 1)
+    # Tinley Park takes part through the twinning but reports nothing here.
+    assert counts("TAQ-1", "Tinley Park") == (7, 0, 0, 7)
+    national = report["totals"]["national"]
+    # Of what was sent, most came on time. (Many cells are missing all the same: every
+    # municipality that takes part in a programme is expected for each of its indicators, and the
+    # demo's report only some, as Tinley Park shows.)
+    assert national["on_time"] > 4 * national["late"] > 0 and national["missing"] > 0
+
+
+def test_demo_submissions_keep_the_day_they_were_sent_in_their_history(demo):
+    calendar = demo_calendar(settings.BASE_DIR / "seeds")
+    late = Result.objects.get(
+        indicator__code="TAQ-1",
+        municipality__name_en="Nalut",
+        period_start=calendar.moved(datetime.date(2025, 1, 1)),
+        disaggregation_category="",
+    )
+    sent = timezone.localtime(late.first_submitted_at)
+    assert sent.date() == calendar.moved(datetime.date(2025, 3, 31)) + datetime.timedelta(days=44)
+    assert late.submitted_at == late.first_submitted_at == late.reviewed_at
+    assert late.history.earliest().history_date == late.first_submitted_at

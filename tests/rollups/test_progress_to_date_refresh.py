@@ -138,6 +138,14 @@ def test_the_refresh_runs_daily_on_the_rollup_queue():
         for entry in settings.CELERY_BEAT_SCHEDULE.values()
         if entry["task"] == tasks.REFRESH_PROGRESS_TO_DATE_TASK
     ]
-    assert entry["options"]["queue"] == settings.CELERY_ROLLUP_QUEUE
     assert entry["schedule"].remaining_estimate(timezone.now()).total_seconds() <= 24 * 3600
     assert tasks.refresh_progress_to_date.name == "indicators.refresh_progress_to_date"
+    assert settings.CELERY_TASK_ROUTES[tasks.REFRESH_PROGRESS_TO_DATE_TASK] == {"queue": settings.CELERY_ROLLUP_QUEUE}
+
+
+def test_the_refresh_reaches_the_rollup_queue_however_it_is_sent():
+    """Routed like the other rollup tasks, so a refresh sent by hand (or by a beat entry without
+    options) lands where the rollup worker listens, not on the default queue."""
+    router = tasks.refresh_progress_to_date.app.amqp.router
+    assert router.route({}, tasks.REFRESH_PROGRESS_TO_DATE_TASK)["queue"].name == settings.CELERY_ROLLUP_QUEUE
+    assert router.route({}, "indicators.recompute_alignment")["queue"].name == settings.CELERY_ROLLUP_QUEUE

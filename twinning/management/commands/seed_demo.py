@@ -7,15 +7,22 @@ goes through partners/projects/indicators services, so the seed obeys the same r
 the API and spreadsheet imports. The demo logins and their passwords are printed at the end
 (demo only; they are public, see seeds/README.md).
 
+The files are written as of one day (seeds/00_calendar.yaml); `DemoCalendar` moves their dates so
+that a demo seeded today looks as it did on that day, and results carry the day they were sent
+(`results_create(submitted_at=...)`, the seed's own keyword), so the reporting cycle has results on
+time, late and missing to show.
+
 Because those passwords are public, the command runs only with DEBUG on or with `--demo`, and it
 creates a demo login only when no user of that name exists: an existing account (an `admin` of
 a real installation) keeps its password, flags and memberships (docs/security.md).
 """
 
 import datetime
-from collections import Counter
+from calendar import monthrange
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
@@ -29,7 +36,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command, get_commands, load_command_class
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.utils import translation
+from django.utils import timezone, translation
 
 from indicators import services as indicator_services
 from indicators.models import Alignment, FunderGoal, Indicator, NationalTarget, Result
@@ -83,11 +90,81 @@ def naive_period_end(start: datetime.date, frequency: str) -> datetime.date:
     return datetime.date(months // 12, months % 12 + 1, 1) - datetime.timedelta(days=1)
 
 
+def add_months(day: datetime.date, months: int) -> datetime.date:
+    """The same day `months` later (or earlier); a month's last day stays its month's last day,
+    so a period's or a programme's end moves to the end of a month."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = index // 12, index % 12 + 1
+    last = monthrange(year, month)[1]
+    at_month_end = day.day == monthrange(day.year, day.month)[1]
+    return datetime.date(year, month, last if at_month_end else min(day.day, last))
+
+
+def months_between(start: datetime.date, day: datetime.date) -> int:
+    """The whole months from `start` to `day`, rounded down (so negative when `day` comes first):
+    the most months that, added to `start`, do not pass `day`."""
+    months = (day.year - start.year) * 12 + day.month - start.month
+    return months - 1 if day.day < start.day else months
+
+
+SUBMITTED_AT_HOUR = datetime.time(10, 0)  # the demo's submissions arrive mid-morning, Tripoli time
+# Results are due 30 days after their period ends (Programme.reporting_due_days): most of the
+# demo's arrive well before; seeds/07_results.yaml says which came late.
+DEFAULT_SUBMITTED_AFTER_DAYS = 18
+
+
+@dataclass(frozen=True)
+class DemoCalendar:
+    """Where the files' dates land. The files are written as of one day (`written_as_of` in
+    seeds/00_calendar.yaml); the demo moves every date of the programmes' lives — programme and
+    twinning dates, activities, baselines, targets, results and when they were sent — by whole
+    quarters, and each programme's fiscal-year start month with them, so that today falls where
+    that day falls in the files: the periods just ended, the results due, late or waiting for
+    approval, and the progress to date look the same whatever day the demo is seeded. Moving
+    everything together keeps every period a period of its fiscal year; a fiscal year may then
+    start in another month than the files say. National targets' deadlines (the ministry's plan
+    years) and the IATI file stay as written."""
+
+    months: int = 0
+
+    STEP = 3  # whole quarters: the quarters keep starting in January, April, July and October
+
+    @classmethod
+    def for_today(cls, written_as_of: datetime.date, today: datetime.date) -> "DemoCalendar":
+        # Rounded down, so the files' day never lands after today: their submissions stay past.
+        return cls(months=months_between(written_as_of, today) // cls.STEP * cls.STEP)
+
+    def moved(self, day: datetime.date | None) -> datetime.date | None:
+        return None if day is None else add_months(day, self.months)
+
+    def fiscal_month(self, month: int) -> int:
+        return (month - 1 + self.months) % 12 + 1
+
+    def submitted_at(self, period_end: datetime.date, days_after: int) -> datetime.datetime:
+        """When results of the (moved) period that ended on `period_end` were sent."""
+        day = period_end + datetime.timedelta(days=days_after)
+        return timezone.make_aware(datetime.datetime.combine(day, SUBMITTED_AT_HOUR))
+
+
+def demo_calendar(seed_dir: Path, today: datetime.date | None = None) -> DemoCalendar:
+    """The calendar of the demo in this database: the one it was first seeded with, read from a
+    programme it holds (so seeding again, a month or a year later, finds every object by its
+    natural key and changes nothing), else the one that puts today where the files' day is."""
+    programmes = Seeder(seed_dir).load("05_programmes.yaml").get("programmes", [])
+    for entry in programmes:
+        stored = Programme.objects.filter(code=entry["code"]).values_list("start_date", flat=True).first()
+        if stored is not None:
+            return DemoCalendar(months=months_between(entry["start_date"], stored))
+    written_as_of = Seeder(seed_dir).load("00_calendar.yaml")["written_as_of"]
+    return DemoCalendar.for_today(written_as_of, today or timezone.localdate())
+
+
 class Seeder:
     """Reads the seed files in order and applies them through the services."""
 
-    def __init__(self, seed_dir: Path):
+    def __init__(self, seed_dir: Path, calendar: DemoCalendar | None = None):
         self.seed_dir = seed_dir
+        self.calendar = calendar or DemoCalendar()
         self.created: Counter[str] = Counter()
         self.updated: Counter[str] = Counter()
         self.organisations: dict[str, Organisation] = {}
@@ -292,13 +369,13 @@ class Seeder:
                     **translated(entry, "name", "description"),
                     "implementer": self.organisation(entry.get("implementer")),
                     "counterpart": self.organisation(entry.get("counterpart")),
-                    "start_date": entry["start_date"],
-                    "end_date": entry["end_date"],
+                    "start_date": self.calendar.moved(entry["start_date"]),
+                    "end_date": self.calendar.moved(entry["end_date"]),
                     "budget": decimal_or_none(entry.get("budget")),
                     "currency": entry.get("currency", "USD"),
                     "status": entry.get("status", Programme.Status.PLANNED),
                     "iati_identifier": entry.get("iati_identifier", ""),
-                    "fiscal_year_start_month": int(entry.get("fiscal_year_start_month", 1)),
+                    "fiscal_year_start_month": self.calendar.fiscal_month(int(entry.get("fiscal_year_start_month", 1))),
                 }
                 donors = [self.ref(self.organisations, key, "organisation") for key in entry.get("donors", [])]
                 programme = self.upsert(
@@ -318,7 +395,11 @@ class Seeder:
     def seed_twinning(self, programme: Programme, entry: dict[str, Any]) -> None:
         names = translated(entry, "name")
         with self.about(f"twinning {names['name_en']}"):
-            fields = {**names, "signed_on": entry.get("signed_on"), "status": entry.get("status", "proposed")}
+            fields = {
+                **names,
+                "signed_on": self.calendar.moved(entry.get("signed_on")),
+                "status": entry.get("status", "proposed"),
+            }
             municipalities = [self.ref(self.organisations, key, "organisation") for key in entry["municipalities"]]
             self.twinnings[(programme.code, entry["key"])] = self.upsert(
                 "twinnings",
@@ -355,13 +436,14 @@ class Seeder:
 
     def seed_activity(self, workstream: Workstream, entry: dict[str, Any]) -> None:
         titles = translated(entry, "title")
+        start_date, end_date = self.calendar.moved(entry["start_date"]), self.calendar.moved(entry["end_date"])
         with self.about(f"activity {titles['title_en']}"):
             fields = {
                 **titles,
                 **translated(entry, "description", "lessons_learned"),
                 "kind": entry.get("kind", Activity.Kind.OTHER),
-                "start_date": entry["start_date"],
-                "end_date": entry["end_date"],
+                "start_date": start_date,
+                "end_date": end_date,
                 "municipality": self.organisation(entry.get("municipality")),
                 "status": entry.get("status", Activity.Status.PLANNED),
                 **{
@@ -377,7 +459,7 @@ class Seeder:
             self.upsert(
                 "activities",
                 Activity.objects.filter(
-                    workstream=workstream, title_en=titles["title_en"], start_date=entry["start_date"]
+                    workstream=workstream, title_en=titles["title_en"], start_date=start_date
                 ).first(),
                 partial(project_services.activity_create, workstream=workstream),
                 lambda obj, **changes: project_services.activity_update(activity=obj, **changes),
@@ -411,7 +493,7 @@ class Seeder:
                     "direction": entry.get("direction", Indicator.Direction.INCREASE),
                     "frequency": entry["frequency"],
                     "baseline_value": decimal_or_none(entry.get("baseline_value")),
-                    "baseline_date": entry.get("baseline_date"),
+                    "baseline_date": self.calendar.moved(entry.get("baseline_date")),
                     "lop_target": decimal_or_none(entry.get("lop_target")),
                 }
                 indicator = self.upsert(
@@ -451,6 +533,7 @@ class Seeder:
         if len(starts) != len(values):
             raise CommandError(f"targets of {indicator.code}: {len(starts)} periods but {len(values)} values.")
         for start, value in zip(starts, values, strict=True):
+            start = self.calendar.moved(start)
             end = naive_period_end(start, indicator.frequency)
             value = Decimal(str(value))
             existing = indicator.targets.filter(municipality=municipality, period_start=start, period_end=end).first()
@@ -462,35 +545,53 @@ class Seeder:
             (self.created if existing is None else self.updated)["targets"] += 1
 
     def seed_results(self, data: dict[str, Any]) -> None:
+        """Each batch is written through `results_create` in one call per submission time, so
+        every result carries the day it was sent (docs/reporting-cycle.md): the completeness
+        report then shows results on time, late and missing as a real cycle would."""
         for number, batch in enumerate(data.get("batches", []), start=1):
             status = batch["status"]
             user = self.ref(self.users, batch["user"], "user") if batch.get("user") else None
-            rows: list[indicator_services.ResultRow] = []
-            labels: list[str] = []
+            sent: dict[datetime.datetime | None, tuple[list, list]] = defaultdict(lambda: ([], []))
             for series in batch.get("series", []):
                 indicator = self.ref(
                     self.indicators, (series["programme"], series["indicator"]), "indicator (programme, code)"
                 )
                 municipality = self.ref(self.organisations, series["municipality"], "organisation")
-                for row, label in self.series_rows(indicator, municipality, series):
+                for row, label, submitted_at in self.series_rows(indicator, municipality, series, batch):
+                    rows, labels = sent[submitted_at]
                     rows.append(row)
                     labels.append(label)
-            rows, labels = self.without_existing(rows, labels)
-            if not rows:
-                continue
-            try:
-                indicator_services.results_create(rows=rows, user=user, status=status)
-            except indicator_services.BulkValidationError as error:
-                problems = "; ".join(f"{labels[e.row]} {e.field}: {e.message}" for e in error.errors[:10])
-                raise CommandError(f"results batch {number} ({status}): {problems}") from error
-            except ValidationError as error:
-                raise CommandError(f"results batch {number} ({status}): {'; '.join(error.messages)}") from error
-            self.created["results"] += len(rows)
+            # In the order they were sent, so the results' history reads in that order too.
+            for submitted_at in sorted(sent, key=lambda at: (at is not None, at or 0)):
+                rows, labels = sent[submitted_at]
+                rows, labels = self.without_existing(rows, labels)
+                if not rows:
+                    continue
+                try:
+                    indicator_services.results_create(rows=rows, user=user, status=status, submitted_at=submitted_at)
+                except indicator_services.BulkValidationError as error:
+                    problems = "; ".join(f"{labels[e.row]} {e.field}: {e.message}" for e in error.errors[:10])
+                    raise CommandError(f"results batch {number} ({status}): {problems}") from error
+                except ValidationError as error:
+                    raise CommandError(f"results batch {number} ({status}): {'; '.join(error.messages)}") from error
+                self.created["results"] += len(rows)
+
+    def submission_days(self, series: dict[str, Any], batch: dict[str, Any], count: int) -> list[int | None]:
+        """Days after each period's end its results were sent: the series' own (one number, or one
+        per period), else the batch's; none for drafts, which were never sent."""
+        if batch["status"] == Result.Status.DRAFT:
+            return [None] * count
+        days = series.get("submitted_after_days", batch.get("submitted_after_days", DEFAULT_SUBMITTED_AFTER_DAYS))
+        days = list(days) if isinstance(days, list) else [days] * count
+        if len(days) != count:
+            raise CommandError(f"submitted_after_days of {series['indicator']}: give {count}, one per period.")
+        return [int(day) for day in days]
 
     def series_rows(
-        self, indicator: Indicator, municipality: Organisation, series: dict[str, Any]
-    ) -> Iterator[tuple[indicator_services.ResultRow, str]]:
-        starts = series["periods"]
+        self, indicator: Indicator, municipality: Organisation, series: dict[str, Any], batch: dict[str, Any]
+    ) -> Iterator[tuple[indicator_services.ResultRow, str, datetime.datetime | None]]:
+        starts = [self.calendar.moved(start) for start in series["periods"]]
+        days_after = self.submission_days(series, batch, len(starts))
         cells: list[tuple[dict[str, str], dict[str, Any]]] = [({}, series)]
         for category, options in (series.get("disaggregations") or {}).items():
             for option, values in options.items():
@@ -505,18 +606,21 @@ class Seeder:
                         f"give {len(starts)} {column}, one per period."
                     )
             for index, start in enumerate(starts):
+                end = naive_period_end(start, indicator.frequency)
                 row = indicator_services.ResultRow(
                     indicator_id=indicator.pk,
                     municipality_id=municipality.pk,
                     period_start=start,
-                    period_end=naive_period_end(start, indicator.frequency),
+                    period_end=end,
                     disaggregation=disaggregation,
                     value=None if percentage else decimal_or_none(source["values"][index]),
                     numerator=decimal_or_none(source["numerators"][index]) if percentage else None,
                     denominator=decimal_or_none(source["denominators"][index]) if percentage else None,
                     comment=str(series.get("comment", "")),
                 )
-                yield row, f"{indicator.code} {municipality.name_en} {start} {disaggregation or '(total)'}"
+                label = f"{indicator.code} {municipality.name_en} {start} {disaggregation or '(total)'}"
+                submitted_at = None if days_after[index] is None else self.calendar.submitted_at(end, days_after[index])
+                yield row, label, submitted_at
 
     @staticmethod
     def without_existing(rows, labels):
@@ -622,8 +726,9 @@ class Command(BaseCommand):
                 "only with DEBUG on or with --demo. Never load the demo into a database that real "
                 "users can reach."
             )
-        seeder = Seeder(options["seed_dir"] or default_seed_dir())
+        seed_dir = options["seed_dir"] or default_seed_dir()
         with translation.override("en"), transaction.atomic():
+            seeder = Seeder(seed_dir, demo_calendar(seed_dir))
             seeder.run()
         verbosity = options["verbosity"]
         if verbosity:
