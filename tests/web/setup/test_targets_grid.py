@@ -218,6 +218,14 @@ def test_upload_refuses_another_file_and_a_formula_stays_text(world, client_for)
     assert stored(world) == {(None, Q1[0]): Decimal(100)}
 
 
+def test_names_that_look_like_formulas_are_written_as_text(world, client_for):
+    y = world.orgs["y"]
+    y.name_en = '=HYPERLINK("http://evil", "Tinley Park")'
+    y.save()
+    sheet = download(client_for("implementer_editor"), world).worksheets[0]
+    assert sheet.cell(sheet_rows(sheet)[str(y.pk)], 2).value == "'" + y.name_en
+
+
 def test_the_arabic_workbook_is_right_to_left_with_arabic_headers(world, client_for):
     workbook = download(client_for("implementer_editor"), world, language="ar")
     sheet = workbook.worksheets[0]
@@ -324,3 +332,43 @@ def test_the_page_and_a_save_cost_the_same_queries_for_ten_times_the_grid(world,
     )
     assert small == large
     assert Target.objects.filter(indicator=indicator).count() == 3 * 13
+
+
+def changed_workbook(client, path: str) -> bytes:
+    """The downloaded workbook with every stored target changed, the next empty column filled and a
+    new LoP target."""
+    workbook = load_workbook(io.BytesIO(client.get(path + "&download=1").content))
+    sheet = workbook.worksheets[0]
+    rows = sheet_rows(sheet)
+    filled = [c for c in range(FIRST_PERIOD_COLUMN, sheet.max_column + 1) if sheet.cell(FIRST_ROW, c).value is not None]
+    for key, row in rows.items():
+        if key == "lop":
+            sheet.cell(row, FIRST_PERIOD_COLUMN).value = 999
+            continue
+        for column in range(FIRST_PERIOD_COLUMN, sheet.max_column + 1):
+            if sheet.cell(row, column).value is not None:
+                sheet.cell(row, column).value += 1
+        sheet.cell(row, max(filled) + 1).value = 2
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def test_an_upload_costs_the_same_queries_for_ten_times_the_grid(world, client_for):
+    def count(client, indicator) -> int:
+        path = url(world, indicator=indicator)
+        content = changed_workbook(client, path)
+        upload = SimpleUploadedFile("targets.xlsx", content)
+        data = {"indicator": world.indicators[indicator].pk, "action": "upload", "file": upload}
+        return queries(client, "post", path, data)
+
+    client = client_for("implementer_editor")
+    x = world.orgs["x"]
+    client.post(url(world), grid_data(world, lop="7", **{name(x, Q1): "2"}))  # a stored target in every row
+    client.post(url(world), grid_data(world, lop="7", **{name(x, Q1): "2", name(world.orgs["y"], Q1): "3"}))
+    small = count(client, "p1")
+    world.indicators["grown"] = grow(world, 10)
+    client = client_for("implementer_editor")
+    client.post(url(world, indicator="grown"), {"indicator": world.indicators["grown"].pk, "lop": "7"})
+    assert count(client, "grown") == small
+    assert Target.objects.filter(indicator=world.indicators["grown"]).count() == 3 * 13
