@@ -16,7 +16,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.validators import DecimalValidator, MaxLengthValidator, URLValidator
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
@@ -26,6 +26,7 @@ from common.dates import in_date_range
 from common.errors import ServiceError
 from common.models import date_range_message
 from common.services import apply_changes, refuse_moves, validated_save
+from common.sql import quoted_names
 from common.text import text_error
 from indicators.signals import (
     alignment_inputs_changed,
@@ -434,9 +435,13 @@ def _number_text(number: Decimal) -> str:
     return format(number.normalize(), "f")
 
 
-def bounds_error(indicator: Indicator, value: Decimal, *, percentage: bool = False) -> str | None:
-    """Why `value` is not plausible for the indicator, naming the allowed range, or None."""
+def bounds_error(indicator: Indicator, value: Decimal, *, percentage: bool = False, upper: bool = True) -> str | None:
+    """Why `value` is not plausible for the indicator, naming the allowed range, or None.
+    Without `upper`, only the lower bound applies (a total over several results may exceed what
+    one result may be)."""
     low, high = indicator.value_bounds()
+    if not upper:
+        high = None
     if (low is None or value >= low) and (high is None or value <= high):
         return None
     if percentage:
@@ -1096,6 +1101,111 @@ def result_delete(*, result: Result, user: AbstractBaseUser | None) -> None:
 
 # Targets ------------------------------------------------------------------------------------
 
+MAX_BULK_TARGETS = 10_000
+
+
+@dataclass(frozen=True)
+class TargetCell:
+    """One cell of a target grid or sheet, as typed. Municipality None is the programme-wide
+    target; no period is the life-of-programme target (`Indicator.lop_target`, programme-wide);
+    value None empties the cell."""
+
+    municipality_id: int | None
+    period_start: datetime.date | None
+    period_end: datetime.date | None
+    value: Decimal | None
+
+    @property
+    def is_lop(self) -> bool:
+        return self.period_start is None and self.period_end is None
+
+    @property
+    def key(self) -> tuple[int | None, datetime.date | None, datetime.date | None]:
+        return (self.municipality_id, self.period_start, self.period_end)
+
+
+class _TargetRules:
+    """What a target of the indicator may be (docs/design.md §4), with what the checks need
+    loaded once, so that one target and ten thousand cost the same few queries.
+
+    The indicator's bounds speak of one result. A target on that scale keeps both bounds: a
+    municipality's target of a flow or a level, and any percentage or score target (a mean stays
+    within the range). A total over municipalities or periods (programme-wide and LoP numbers, and
+    running totals) keeps only the lower bound. Whole numbers apply to numbers, which add up as
+    whole numbers, and to a municipality's score; a mean or a percentage may have a fraction."""
+
+    def __init__(self, indicator: Indicator, kinds: Mapping[int, str]):
+        self.indicator = indicator
+        self.kinds = kinds
+        self.participants = participating_municipality_ids({indicator.programme_id})[indicator.programme_id]
+
+    @classmethod
+    def for_municipalities(cls, indicator: Indicator, municipality_ids: Iterable[int | None]) -> "_TargetRules":
+        ids = {pk for pk in municipality_ids if pk is not None}
+        kinds = dict(Organisation.objects.filter(pk__in=ids).values_list("pk", "kind")) if ids else {}
+        return cls(indicator, kinds)
+
+    def municipality_errors(self, municipality_id: int | None) -> list[tuple[str, str]]:
+        if municipality_id is None:
+            return []
+        if self.kinds.get(municipality_id) != Organisation.Kind.MUNICIPALITY:
+            return [("municipality", str(_("Choose a municipality, or leave it empty for a programme-wide target.")))]
+        if municipality_id not in self.participants:
+            return [("municipality", str(_("This municipality does not take part in the indicator's programme.")))]
+        return []
+
+    def period_errors(self, period_start: datetime.date, period_end: datetime.date) -> list[tuple[str, str]]:
+        if period_end <= period_start:
+            return [("period_end", str(_("The period end must be after the period start.")))]
+        message = period_error(
+            frequency=self.indicator.frequency,
+            fiscal_year_start_month=self.indicator.programme.fiscal_year_start_month,
+            period_start=period_start,
+            period_end=period_end,
+        )
+        return [("period_start", str(message))] if message else []
+
+    def value_errors(self, value: Decimal | int, *, per_result: bool, whole: bool) -> list[tuple[str, str]]:
+        value = value if isinstance(value, Decimal) else Decimal(str(value))
+        try:
+            VALUE_DIGITS_VALIDATOR(value)
+        except ValidationError as error:
+            return [("value", " ".join(str(message) for message in error.messages))]
+        message = bounds_error(self.indicator, value, upper=per_result)
+        if message is None and value < 0:
+            message = str(_("A target cannot be negative."))
+        if message is None and whole:
+            message = whole_number_error(self.indicator, value)
+        return [("value", message)] if message else []
+
+    def cell_errors(self, cell: TargetCell) -> list[tuple[str, str]]:
+        """Why the cell cannot be stored (value None is allowed: it empties the cell)."""
+        measure = self.indicator.measure
+        if cell.is_lop:
+            if cell.municipality_id is not None:
+                return [("municipality", str(_("The life-of-programme target is programme-wide.")))]
+            per_result, whole = measure != Indicator.Measure.NUMBER, measure == Indicator.Measure.NUMBER
+        elif cell.period_start is None or cell.period_end is None:
+            return [("period_start", str(_("Give both the first and the last day of the period.")))]
+        else:
+            errors = self.municipality_errors(cell.municipality_id) + self.period_errors(
+                cell.period_start, cell.period_end
+            )
+            if errors:
+                return errors
+            one_municipality = cell.municipality_id is not None
+            per_result = measure != Indicator.Measure.NUMBER or (
+                one_municipality and self.indicator.time_aggregation != Indicator.TimeAggregation.CUMULATIVE
+            )
+            whole = measure == Indicator.Measure.NUMBER or (measure == Indicator.Measure.SCORE and one_municipality)
+        if cell.value is None:
+            return []
+        return self.value_errors(cell.value, per_result=per_result, whole=whole)
+
+
+def _targets_changed(indicator_id: int) -> None:
+    indicators_changed.send(sender=Indicator, indicator_ids=[indicator_id])
+
 
 @transaction.atomic
 def target_set(
@@ -1106,30 +1216,18 @@ def target_set(
     value: Decimal,
     municipality: Organisation | None = None,
 ) -> Target:
-    """Create or replace the target of one period (municipality None: programme-wide)."""
-    errors: dict[str, Any] = {}
-    if period_end <= period_start:
-        errors["period_end"] = _("The period end must be after the period start.")
+    """Create or replace the target of one period (municipality None: programme-wide), by the
+    rules `targets_upsert` applies to a whole grid."""
+    rules = _TargetRules(indicator, {municipality.pk: municipality.kind} if municipality is not None else {})
+    if period_start is None or period_end is None:
+        errors = [("period_start", str(_("Give both the first and the last day of the period.")))]
     else:
-        message = period_error(
-            frequency=indicator.frequency,
-            fiscal_year_start_month=indicator.programme.fiscal_year_start_month,
-            period_start=period_start,
-            period_end=period_end,
-        )
-        if message:
-            errors["period_start"] = message
-    if municipality is not None:
-        if municipality.kind != Organisation.Kind.MUNICIPALITY:
-            errors["municipality"] = _("Choose a municipality, or leave it empty for a programme-wide target.")
-        elif municipality.pk not in participating_municipality_ids({indicator.programme_id})[indicator.programme_id]:
-            errors["municipality"] = _("This municipality does not take part in the indicator's programme.")
+        cell = TargetCell(municipality.pk if municipality is not None else None, period_start, period_end, value)
+        errors = rules.cell_errors(cell)
     if value is None:
-        errors["value"] = _("Enter a value.")
-    elif value < 0:
-        errors["value"] = _("A target cannot be negative.")
+        errors.append(("value", str(_("Enter a value."))))
     if errors:
-        raise ValidationError(errors)
+        _raise_row_errors(errors)
     target = Target.objects.filter(
         indicator=indicator, municipality=municipality, period_start=period_start, period_end=period_end
     ).first() or Target(
@@ -1139,7 +1237,7 @@ def target_set(
         return target
     target.value = value
     validated_save(target)
-    indicators_changed.send(sender=Indicator, indicator_ids=[indicator.pk])
+    _targets_changed(indicator.pk)
     return target
 
 
@@ -1161,13 +1259,11 @@ def target_update(*, target: Target, **changes) -> Target:
     if unknown:
         raise ValidationError({name: _("This field cannot be changed here.") for name in unknown})
     fields.update(changes)
-    old_indicator_id = target.indicator_id
     key_changed = any(
         fields[k] != getattr(target, k) for k in ("indicator", "municipality", "period_start", "period_end")
     )
     if key_changed:
-        target.delete()
-        indicators_changed.send(sender=Indicator, indicator_ids=[old_indicator_id])
+        target_delete(target=target)
     return target_set(**fields)
 
 
@@ -1175,7 +1271,178 @@ def target_update(*, target: Target, **changes) -> Target:
 def target_delete(*, target: Target) -> None:
     indicator_id = target.indicator_id
     target.delete()
-    indicators_changed.send(sender=Indicator, indicator_ids=[indicator_id])
+    _targets_changed(indicator_id)
+
+
+@dataclass
+class _TargetWrites:
+    """What a batch of target cells will write, decided before anything is written."""
+
+    indicator: Indicator
+    user: AbstractBaseUser | None
+    creates: list[Target] = field(default_factory=list)
+    updates: list[Target] = field(default_factory=list)
+    deletes: list[Target] = field(default_factory=list)
+    lop_target: Decimal | None = None
+    lop_written: Written | None = None
+    unchanged: int = 0
+
+    def take(self, cell: TargetCell, stored: Target | None) -> None:
+        if cell.is_lop:
+            before = self.indicator.lop_target
+            if cell.value == before:
+                self.unchanged += 1
+            else:
+                self.lop_target = cell.value
+                self.lop_written = (
+                    Written.CREATED if before is None else Written.DELETED if cell.value is None else Written.UPDATED
+                )
+        elif cell.value is None:
+            if stored is None:
+                self.unchanged += 1
+            else:
+                self.deletes.append(stored)
+        elif stored is None:
+            self.creates.append(
+                Target(
+                    indicator=self.indicator,
+                    municipality_id=cell.municipality_id,
+                    period_start=cell.period_start,
+                    period_end=cell.period_end,
+                    value=cell.value,
+                )
+            )
+        elif stored.value != cell.value:
+            stored.value = cell.value
+            self.updates.append(stored)
+        else:
+            self.unchanged += 1
+
+    @property
+    def lop_changed(self) -> bool:
+        return self.lop_written is not None
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = {
+            Written.CREATED.value: len(self.creates),
+            Written.UPDATED.value: len(self.updates),
+            Written.DELETED.value: len(self.deletes),
+            Written.UNCHANGED.value: self.unchanged,
+        }
+        if self.lop_written is not None:
+            counts[self.lop_written.value] += 1
+        return counts
+
+    def write(self) -> None:
+        now = timezone.now()
+        if self.deletes:
+            # A queryset delete would write each history row on its own (post_delete); the history
+            # of the batch is written at once and the rows deleted in one statement (no other
+            # table refers to a target).
+            history = Target.history.model
+            history.objects.bulk_create(
+                [
+                    history(
+                        history_date=now,
+                        history_user=self.user,
+                        history_type="-",
+                        **{f.attname: getattr(target, f.attname) for f in history.tracked_fields},
+                    )
+                    for target in self.deletes
+                ],
+                batch_size=WRITE_BATCH_SIZE,
+            )
+            names = quoted_names(Target)
+            ids = [target.pk for target in self.deletes]
+            with connection.cursor() as cursor:
+                for first in range(0, len(ids), WRITE_BATCH_SIZE):
+                    batch = ids[first : first + WRITE_BATCH_SIZE]
+                    placeholders = ", ".join(["%s"] * len(batch))
+                    cursor.execute(f"DELETE FROM {names.table} WHERE {names.id} IN ({placeholders})", batch)
+        if self.updates:
+            bulk_update_with_history(
+                self.updates, Target, ["value"], batch_size=WRITE_BATCH_SIZE, default_user=self.user, default_date=now
+            )
+        if self.creates:
+            try:
+                with transaction.atomic():
+                    bulk_create_with_history(
+                        self.creates, Target, batch_size=WRITE_BATCH_SIZE, default_user=self.user, default_date=now
+                    )
+            except IntegrityError as error:  # a concurrent writer took one of the cells after our read
+                message = _("Someone else saved targets of this indicator at the same time; try again.")
+                raise BulkValidationError([RowError(0, "non_field_errors", message)]) from error
+        if self.lop_changed:
+            self.indicator.lop_target = self.lop_target
+            self.indicator._history_user = self.user
+            self.indicator.save(update_fields=["lop_target"])
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.creates or self.updates or self.deletes or self.lop_changed)
+
+
+@transaction.atomic
+def targets_upsert(
+    *, indicator: Indicator, cells: Sequence[TargetCell], user: AbstractBaseUser | None
+) -> dict[str, int]:
+    """Bring the indicator's targets to what the cells say, all or nothing: the target grid and
+    its offline sheet write through here. A cell with a value creates or changes its target, an
+    empty cell deletes it, a cell as stored writes nothing; a cell without a period is the LoP
+    target. Periods are the indicator's (its frequency, within the programme's dates).
+
+    Any bad cell raises BulkValidationError, one entry per problem (cells counted from 0), and
+    nothing is written. Set-based: the cells are checked together, the stored targets read and
+    locked with one `SELECT … FOR UPDATE`, and written in bulk with their history, so the
+    number of queries does not grow with the cells. One recompute is asked for per batch, and
+    none when nothing changed. Returns how many cells were created, updated, deleted, unchanged."""
+    if len(cells) > MAX_BULK_TARGETS:
+        message = _("At most %(limit)s targets can be sent at once.") % {"limit": MAX_BULK_TARGETS}
+        raise BulkTooLarge([RowError(MAX_BULK_TARGETS, "non_field_errors", message)])
+    programme = indicator.programme
+    rules = _TargetRules.for_municipalities(indicator, {cell.municipality_id for cell in cells})
+    programme_periods = set(
+        periods.periods_between(
+            programme.start_date, programme.end_date, indicator.frequency, programme.fiscal_year_start_month
+        )
+    )
+    outside = _("This is not one of the indicator's periods: the programme runs from %(start)s to %(end)s.") % {
+        "start": programme.start_date.isoformat(),
+        "end": programme.end_date.isoformat(),
+    }
+    errors: list[RowError] = []
+    seen: dict[tuple, int] = {}
+    for index, cell in enumerate(cells):
+        cell_errors = rules.cell_errors(cell)
+        if not cell_errors and not cell.is_lop and (cell.period_start, cell.period_end) not in programme_periods:
+            cell_errors = [("period_start", str(outside))]
+        errors.extend(RowError(index, name, message) for name, message in cell_errors)
+        if cell.key in seen:
+            message = _("Cell %(other)s already gives this target.") % {"other": seen[cell.key]}
+            errors.append(RowError(index, "non_field_errors", message))
+        seen.setdefault(cell.key, index)
+    if errors:
+        raise BulkValidationError(sorted(errors, key=lambda e: e.row))
+    starts = {cell.period_start for cell in cells if not cell.is_lop}
+    stored = (
+        {
+            (target.municipality_id, target.period_start, target.period_end): target
+            for target in Target.objects.filter(indicator=indicator, period_start__in=starts)
+            .order_by("pk")
+            .select_for_update()
+        }
+        if starts
+        else {}
+    )
+    writes = _TargetWrites(indicator=indicator, user=user)
+    for cell in cells:
+        writes.take(cell, stored.get(cell.key))
+    counts = writes.counts
+    if writes.changed:
+        writes.write()
+        _targets_changed(indicator.pk)
+    return counts
 
 
 # Indicators ---------------------------------------------------------------------------------

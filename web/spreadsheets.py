@@ -1,5 +1,7 @@
 """The offline Excel round-trip: a pre-filled workbook for one programme, municipality and date,
-filled in offline, uploaded and validated all or nothing through the result services.
+filled in offline, uploaded and validated all or nothing through the result services. The parts
+every offline sheet shares (opening an upload safely, reading cells, the look of editable cells,
+the instructions and the hidden `_meta` sheet) are public here; the target sheet uses them too.
 
 Safety: uploads are size-limited before parsing; the zip container is checked for bombs (entry
 count, uncompressed size) before openpyxl opens it; openpyxl parses XML through defusedxml (the
@@ -71,6 +73,58 @@ CONFLICT_MESSAGE = _(
     "Download a fresh copy and enter your change there."
 )
 HEADER_ROW, KEY_ROW, FIRST_DATA_ROW = 2, 1, 3
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+META_SHEET = "_meta"
+HEADER_FONT = Font(bold=True)
+UNLOCKED = Protection(locked=False)
+EDITABLE_FILL = PatternFill("solid", fgColor="FFF7D6")
+
+
+def make_editable(cell) -> None:
+    """A cell the user fills in: unlocked in the protected sheet and shaded yellow."""
+    cell.protection = UNLOCKED
+    cell.fill = EDITABLE_FILL
+
+
+def protect(sheet) -> None:
+    """Only the unlocked cells can be edited; columns and rows may still be resized."""
+    sheet.protection.sheet = True
+    sheet.protection.formatColumns = False
+    sheet.protection.formatRows = False
+
+
+def write_instructions(workbook: Workbook, lines: list[str], *, rtl: bool) -> None:
+    notes = workbook.create_sheet(str(_("Instructions"))[:31])
+    notes.sheet_view.rightToLeft = rtl
+    notes.column_dimensions["A"].width = 110
+    for index, line in enumerate(lines, start=1):
+        notes.cell(index, 1, spreadsheet_cell(line)).alignment = Alignment(wrap_text=True)
+
+
+def write_meta(workbook: Workbook, values: dict[str, object]) -> None:
+    """A hidden sheet saying what the file is (its format and what it was made for)."""
+    meta = workbook.create_sheet(META_SHEET)
+    meta.sheet_state = "hidden"
+    for row, (key, value) in enumerate(values.items(), start=1):
+        meta.cell(row, 1, key)
+        meta.cell(row, 2, value)
+
+
+def read_meta(workbook: Workbook) -> dict[str, str] | None:
+    """What `write_meta` wrote, as text (None: the file has no such sheet)."""
+    if META_SHEET not in workbook.sheetnames:
+        return None
+    found = {}
+    for row in readable_rows(workbook[META_SHEET]):
+        if row and row[0] is not None:
+            found[str(row[0])] = as_text(row[1] if len(row) > 1 else None)
+    return found
+
+
+def saved(workbook: Workbook) -> bytes:
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
 
 
 def _sheet_rows(programme: Programme, municipality: Organisation, on: datetime.date):
@@ -105,7 +159,7 @@ def _sheet_rows(programme: Programme, municipality: Organisation, on: datetime.d
             yield indicator, start, end, category, option, label, cells.get((indicator.pk, start, category, option))
 
 
-def _number(value: Decimal | None):
+def excel_number(value: Decimal | None):
     if value is None:
         return None
     normal = value.normalize()
@@ -119,13 +173,10 @@ def build_workbook(*, programme: Programme, municipality: Organisation, on: date
         sheet = workbook.active
         sheet.title = str(_("Results"))[:31]
         sheet.sheet_view.rightToLeft = rtl
-        header_font = Font(bold=True)
-        unlocked = Protection(locked=False)
-        editable_fill = PatternFill("solid", fgColor="FFF7D6")
         for index, (key, header, hidden, _editable) in enumerate(COLUMNS, start=1):
             sheet.cell(KEY_ROW, index, key)
             cell = sheet.cell(HEADER_ROW, index, str(header))
-            cell.font = header_font
+            cell.font = HEADER_FONT
             cell.alignment = Alignment(wrap_text=True, vertical="top")
             letter = get_column_letter(index)
             sheet.column_dimensions[letter].hidden = hidden
@@ -150,11 +201,11 @@ def build_workbook(*, programme: Programme, municipality: Organisation, on: date
                 "measure": str(indicator.get_measure_display()),
                 "unit": indicator.unit or "",
                 "status": str(result.get_status_display()) if result else "",
-                "value": _number(result.value)
+                "value": excel_number(result.value)
                 if result and indicator.measure != Indicator.Measure.PERCENTAGE
                 else None,
-                "numerator": _number(result.numerator) if result else None,
-                "denominator": _number(result.denominator) if result else None,
+                "numerator": excel_number(result.numerator) if result else None,
+                "denominator": excel_number(result.denominator) if result else None,
                 "comment": result.comment if result else "",
             }
             locked = result is not None and result_change_refusal(result) is not None
@@ -163,8 +214,7 @@ def build_workbook(*, programme: Programme, municipality: Organisation, on: date
                 if isinstance(values[key], str):
                     cell.data_type = "s"
                 if editable and not locked:
-                    cell.protection = unlocked
-                    cell.fill = editable_fill
+                    make_editable(cell)
             row_number += 1
         numbers = DataValidation(
             type="decimal",
@@ -178,13 +228,7 @@ def build_workbook(*, programme: Programme, municipality: Organisation, on: date
         for key in ("value", "numerator", "denominator"):
             letter = get_column_letter(KEYS.index(key) + 1)
             numbers.add(f"{letter}{FIRST_DATA_ROW}:{letter}{max(row_number - 1, FIRST_DATA_ROW)}")
-        sheet.protection.sheet = True
-        sheet.protection.formatColumns = False
-        sheet.protection.formatRows = False
-
-        notes = workbook.create_sheet(str(_("Instructions"))[:31])
-        notes.sheet_view.rightToLeft = rtl
-        notes.column_dimensions["A"].width = 110
+        protect(sheet)
         lines = [
             str(_("Offline results for %(municipality)s, programme %(programme)s, periods containing %(date)s."))
             % {"municipality": municipality.name, "programme": programme.code, "date": on.isoformat()},
@@ -204,17 +248,12 @@ def build_workbook(*, programme: Programme, municipality: Organisation, on: date
             ),
             str(_("Disaggregations (sex, age, disability) should add up to the total.")),
         ]
-        for index, line in enumerate(lines, start=1):
-            notes.cell(index, 1, spreadsheet_cell(line)).alignment = Alignment(wrap_text=True)
-        meta = workbook.create_sheet("_meta")
-        meta.sheet_state = "hidden"
-        meta["A1"], meta["B1"] = "format", FORMAT
-        meta["A2"], meta["B2"] = "programme", programme.pk
-        meta["A3"], meta["B3"] = "municipality", municipality.pk
-        meta["A4"], meta["B4"] = "language", language
-        buffer = io.BytesIO()
-        workbook.save(buffer)
-        return buffer.getvalue()
+        write_instructions(workbook, lines, rtl=rtl)
+        write_meta(
+            workbook,
+            {"format": FORMAT, "programme": programme.pk, "municipality": municipality.pk, "language": language},
+        )
+        return saved(workbook)
 
 
 # Import -------------------------------------------------------------------------------------
@@ -234,7 +273,8 @@ class WorkbookErrors(Exception):
         super().__init__(f"{len(errors)} problems")
 
 
-def _open(upload) -> Workbook:
+def open_workbook(upload) -> Workbook:
+    """An uploaded .xlsx, opened safely (bomb checks first, XML through defusedxml), read-only."""
     from openpyxl.xml import DEFUSEDXML
 
     if not DEFUSEDXML:  # pragma: no cover - defusedxml is a pinned requirement
@@ -254,7 +294,7 @@ def _open(upload) -> Workbook:
         raise unreadable from error
 
 
-def _as_text(value) -> str:
+def as_text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -262,7 +302,7 @@ def _as_text(value) -> str:
     return unescape_formula(str(value).strip())
 
 
-def _as_decimal(value) -> tuple[Decimal | None, str | None]:
+def as_decimal(value) -> tuple[Decimal | None, str | None]:
     if value is None or value == "":
         return None, None
     if isinstance(value, bool):
@@ -273,7 +313,7 @@ def _as_decimal(value) -> tuple[Decimal | None, str | None]:
 
 
 def import_workbook(*, upload, access: Access, user, status: str) -> dict:
-    workbook = _open(upload)
+    workbook = open_workbook(upload)
     try:
         return _import(workbook, access, user, status)
     finally:
@@ -286,7 +326,7 @@ def _unreadable() -> WorkbookErrors:
     )
 
 
-def _readable_rows(sheet):
+def readable_rows(sheet):
     """The sheet's rows as read. A read-only workbook parses its sheet XML while the rows are
     read, so a damaged sheet (cut short, say) shows up here, not when the file is opened."""
     rows = sheet.iter_rows(values_only=True)
@@ -306,7 +346,7 @@ class _Sheet:
 
     def __init__(self, sheet):
         self.name = sheet.title
-        self.rows = _readable_rows(sheet)
+        self.rows = readable_rows(sheet)
         keys = [str(k) if k is not None else "" for k in next(self.rows, ())]
         headers = next(self.rows, ())
         if keys[: len(KEYS)] != KEYS:
@@ -331,23 +371,23 @@ def _read_row(sheet: _Sheet, number: int, values: dict) -> tuple[ResultRow | Non
         row = ResultRow(
             indicator_id=int(values["indicator_id"]),
             municipality_id=int(values["municipality_id"]),
-            period_start=datetime.date.fromisoformat(_as_text(values["period_start"])),
-            period_end=datetime.date.fromisoformat(_as_text(values["period_end"])),
+            period_start=datetime.date.fromisoformat(as_text(values["period_start"])),
+            period_end=datetime.date.fromisoformat(as_text(values["period_end"])),
             version=version,
         )
     except (TypeError, ValueError):
         return None, [
             sheet.error(number, "indicator_code", gettext("The hidden identifiers of this row were changed."))
         ]
-    category = _as_text(values.get("category"))
-    row.disaggregation = {category: _as_text(values.get("option"))} if category else {}
+    category = as_text(values.get("category"))
+    row.disaggregation = {category: as_text(values.get("option"))} if category else {}
     errors = []
     for key in ("value", "numerator", "denominator"):
-        number_value, message = _as_decimal(values.get(key))
+        number_value, message = as_decimal(values.get(key))
         if message:
             errors.append(sheet.error(number, key, message))
         setattr(row, key, number_value)
-    row.comment = _as_text(values.get("comment"))
+    row.comment = as_text(values.get("comment"))
     return (None if errors else row), errors
 
 
@@ -363,7 +403,7 @@ def _import(workbook, access: Access, user, status: str) -> dict:
     """Save the sheet's rows through `results_upsert`: rows as stored are skipped, so the same file
     can be uploaded again; a row whose result changed since the download and that gives another
     value is a conflict, answered with "download a fresh copy"."""
-    if "_meta" not in workbook.sheetnames:
+    if META_SHEET not in workbook.sheetnames:
         raise WorkbookErrors([CellError("", 0, "", gettext("Use the spreadsheet downloaded from this page."))])
     sheet = _Sheet(workbook.worksheets[0])
     errors: list[CellError] = []
