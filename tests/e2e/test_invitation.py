@@ -1,6 +1,7 @@
 """Inviting a person in headless Chromium, in Arabic: an organisation's administrator invites an
 address by e-mail, the invitee opens the link from the e-mail the real SMTP server received,
-chooses a password and lands signed in as a member. Takes the screenshots of docs/pages.md."""
+chooses a password and lands signed in as a member. The pages do not scroll sideways on a phone.
+Takes the screenshots of docs/pages.md."""
 
 import re
 import shutil
@@ -55,6 +56,10 @@ def test_an_arabic_admin_invites_and_the_invitee_sets_a_password(
     assert "أُرسلت دعوة إلى fatima.newcomer@example.org." in admin.inner_text(".messages")
     assert "fatima.newcomer@example.org" in admin.inner_text("#invitations")
     shot(admin, artifacts, "setup-people-ar")
+    admin.set_viewport_size({"width": 390, "height": 844})  # a phone: wide tables scroll in their box
+    for address in ("", f"{ghadames.pk}/edit/", f"{ghadames.pk}/people/"):
+        admin.goto(f"{base}/ar/setup/organisations/{address}")
+        assert admin.evaluate("document.documentElement.scrollWidth") <= 390, address
 
     (mail,) = smtp_server.wait_for(1)
     assert mail.envelope_to == ["fatima.newcomer@example.org"]
