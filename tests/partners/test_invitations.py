@@ -255,3 +255,18 @@ def test_an_organisation_without_administrators_is_not_blocked():
     member = f.MembershipFactory(role=Membership.Role.EDITOR)
     services.membership_update(membership=member, role=Membership.Role.VIEWER)
     services.membership_delete(membership=member)
+
+
+def test_the_api_keeps_the_same_rule(organisation, admin):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(admin)
+    membership = Membership.objects.get(user=admin, organisation=organisation)
+    response = client.patch(f"/api/v1/memberships/{membership.pk}/", {"role": "viewer"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["role"] == [
+        "An organisation keeps at least one administrator: make another member administrator first."
+    ]
+    assert client.delete(f"/api/v1/memberships/{membership.pk}/").status_code == 400
+    assert Membership.objects.get(pk=membership.pk).role == Membership.Role.ADMIN
