@@ -21,6 +21,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_countries import countries
 
 from common.validation import messages_by_field
+from notifications.selectors import preference_of
+from notifications.services import preference_update
 from partners.models import Invitation, Membership, Organisation
 from partners.services import (
     invitation_accept,
@@ -465,6 +467,8 @@ def invitation_accept_view(request, token: str):
                 if sets_password:
                     user.refresh_from_db()
                     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                    if preference_of(user).pk is None:  # a new account: its e-mails in the language it joined in
+                        preference_update(user=user, language=get_language())
                 messages.success(request, joined)
                 return redirect("home")
             messages.success(request, joined + " " + gettext("Sign in to continue."))

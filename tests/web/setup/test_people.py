@@ -193,6 +193,7 @@ def test_the_invitee_follows_the_emailed_link_sets_a_password_and_is_signed_in(
     membership = Membership.objects.get(user__email="new@example.org")
     assert (membership.organisation, membership.role) == (people.orgs["x"], Membership.Role.EDITOR)
     assert int(invitee.session["_auth_user_id"]) == membership.user_id
+    assert membership.user.notification_preference.language == "ar"  # joined in Arabic: e-mails in Arabic
     assert invitee.get(link).status_code == 404  # once only
     assert Client().login(username="new@example.org", password=PASSWORD)
 
