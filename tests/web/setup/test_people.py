@@ -367,3 +367,21 @@ def test_query_counts_do_not_grow_with_the_rows(people):
         services.organisation_update(organisation=x, population=1000 + n)
     after = [count_queries(client, page) for page in pages]
     assert after == before
+
+
+def test_the_pages_need_no_inline_code(people):
+    from tests.web.test_content_security import assert_clean
+
+    x = people.orgs["x"]
+    invitation = services.invitation_create(
+        organisation=x, email="new@example.org", role="viewer", invited_by=people.users["superuser"]
+    )
+    client = client_of(people, "superuser", language="ar")
+    for address in (
+        url("setup_organisation_list", language="ar"),
+        url("setup_organisation_create", language="ar"),
+        url("setup_organisation_edit", x.pk, language="ar"),
+        url("setup_people_list", x.pk, language="ar"),
+    ):
+        assert_clean(client.get(address), address)
+    assert_clean(Client().get(url("setup_invitation_accept", services.invitation_token(invitation))), "accept")
