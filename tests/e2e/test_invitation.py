@@ -3,6 +3,7 @@ address by e-mail, the invitee opens the link from the e-mail the real SMTP serv
 chooses a password and lands signed in as a member. The pages do not scroll sideways on a phone.
 Takes the screenshots of docs/pages.md."""
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -20,10 +21,11 @@ NEW_PASSWORD = "a long and unusual passphrase 42"
 
 
 def shot(page, artifacts, name):
-    """Into artifacts/e2e/, and copied to docs/screenshots/ (the pictures of docs/pages.md)."""
+    """Into artifacts/e2e/; with UPDATE_DOCS_SCREENSHOTS=1 also into docs/screenshots/ (the
+    pictures of docs/pages.md), so an ordinary run leaves the documentation alone."""
     path = artifacts / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
-    if DOCS.is_dir():
+    if os.environ.get("UPDATE_DOCS_SCREENSHOTS") == "1" and DOCS.is_dir():
         shutil.copyfile(path, DOCS / path.name)
 
 
