@@ -11,7 +11,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -198,7 +198,11 @@ def _account_for(email: str) -> AbstractBaseUser:
         username = f"{email}-{n}"
     user = User(username=username, email=email)
     user.set_unusable_password()
-    user.save()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:  # an invitation to the same new address, made at the same moment
+        return User.objects.filter(email__iexact=email).order_by("pk").first() or User.objects.get(username=username)
     return user
 
 

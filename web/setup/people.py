@@ -119,21 +119,27 @@ class OrganisationForm(forms.Form):
         widget=forms.NumberInput(attrs={"dir": "ltr", "step": "any"}),
     )
 
-    def __init__(self, *args, with_kind: bool, **kwargs):
+    def __init__(self, *args, with_kind: bool, names_only: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         if not with_kind:
             del self.fields["kind"]
-        self.fields["country"].choices = [("", "—"), *countries]
+        if names_only:
+            for name in set(self.fields) - {"name_en", "name_ar", "acronym"}:
+                del self.fields[name]
+        self.names_only = names_only
+        if "country" in self.fields:
+            self.fields["country"].choices = [("", "—"), *countries]
         names = ["name_ar", "name_en"] if _arabic_first() else ["name_en", "name_ar"]
         self.fields[names[0]].help_text = _("Give the name in English, in Arabic or in both.")
         self.name_fields = [self[name] for name in names]
         regions = ["region_ar", "region_en"] if _arabic_first() else ["region_en", "region_ar"]
-        self.region_fields = [self[name] for name in regions]
+        self.region_fields = [self[name] for name in regions if name in self.fields]
 
     def service_data(self) -> dict:
         data = dict(self.cleaned_data)
         for name in ("name_en", "name_ar", "acronym", "region_en", "region_ar", "iati_ref", "pcode"):
-            data[name] = (data.get(name) or "").strip()
+            if name in data:
+                data[name] = (data[name] or "").strip()
         return data
 
 
@@ -208,26 +214,30 @@ def _organisation_history(organisation: Organisation) -> list[dict]:
         changed = []
         if older is not None and newer.history_type == "~":
             changed = [
-                str(Organisation._meta.get_field(change.field).verbose_name)
+                str(OrganisationForm.base_fields[change.field].label)
                 for change in newer.diff_against(older).changes
+                # The columns behind the translated ones mirror them; None and "" are both empty.
+                if change.field in OrganisationForm.base_fields and (change.old or change.new)
             ]
-        rows.append({"version": newer, "changed": changed})
+        rows.append({"version": newer, "changed": gettext(", ").join(changed)})
     return rows
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def organisation_edit_view(request, pk: int):
-    """The ministry's editors and superusers edit every organisation, an organisation's
-    administrators their own; the kind only superusers (it decides what members see)."""
+    """The ministry's editors and superusers edit every organisation; an organisation's own
+    administrators its names and acronym (its place, codes and identifiers are reference data the
+    registry matches on: the ministry's); the kind only superusers (it decides what members see)."""
     access = access_for(request.user)
     organisation = get_object_or_404(Organisation, pk=pk)
-    if not (access.can_edit_reference_data() or access.can_manage_memberships(organisation.pk)):
+    keeps_reference_data = access.can_edit_reference_data()
+    if not (keeps_reference_data or access.can_manage_memberships(organisation.pk)):
         raise PermissionDenied
-    fields = [name for name in OrganisationForm.base_fields if name != "kind"]
-    initial = {name: getattr(organisation, name) for name in fields}
-    initial["kind"] = organisation.kind
-    form = OrganisationForm(request.POST or None, with_kind=access.is_superuser, initial=initial)
+    initial = {name: getattr(organisation, name) for name in OrganisationForm.base_fields}
+    form = OrganisationForm(
+        request.POST or None, with_kind=access.is_superuser, names_only=not keeps_reference_data, initial=initial
+    )
     if request.method == "POST" and form.is_valid():
         try:
             organisation_update(organisation=organisation, user=request.user, **form.service_data())
