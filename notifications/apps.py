@@ -12,5 +12,7 @@ class NotificationsConfig(AppConfig):
             receivers,
             tasks,  # noqa: F401  (registers the tasks enqueued by name and run by beat)
         )
+        from partners.signals import invitation_sent
 
         result_status_changed.connect(receivers.result_status_changed, dispatch_uid="notifications.result_status")
+        invitation_sent.connect(receivers.invitation_sent, dispatch_uid="notifications.invitation_sent")

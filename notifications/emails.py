@@ -6,6 +6,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from partners.models import Membership
+
 from . import messages
 from .models import Notification
 
@@ -57,5 +59,29 @@ def digest_email(user, notifications: list[Notification], language: str) -> Emai
             "count": len(notifications),
             "items": [{"message": messages.shown(n, language), "url": absolute(n.url)} for n in notifications],
             "recipient": user,
+        },
+    )
+
+
+def invitation_email(invitation, *, url: str, expires_at, language: str) -> EmailMultiAlternatives:
+    """The invitation to join an organisation: who asked, as what, and the link, which sets a
+    password for an account that has none and otherwise only accepts."""
+    inviter = invitation.invited_by
+    other = "en" if language == "ar" else "ar"
+    organisation = getattr(invitation.organisation, f"name_{language}", "") or getattr(
+        invitation.organisation, f"name_{other}", ""
+    )
+    return _email(
+        to=invitation.email,
+        template="invitation",
+        language=language,
+        context={
+            "inviter": (inviter.get_full_name() or inviter.get_username()) if inviter else "",
+            "organisation": organisation,
+            "role": Membership.Role(invitation.role).label,  # lazy: rendered in `language`
+            "url": absolute(url),
+            "expires_at": expires_at,
+            "sets_password": not invitation.user.has_usable_password(),
+            "username": invitation.user.get_username(),
         },
     )

@@ -14,7 +14,7 @@ from django.db import connection, transaction
 
 from indicators.models import Result
 
-from .services import results_status_notify
+from .services import invitation_email_soon, results_status_notify
 
 _TOLD_ATTRIBUTE = "_notifications_told"
 
@@ -50,3 +50,8 @@ def result_status_changed(sender, *, moves: list[tuple[Result, str]], user, comm
         news.append((result, previous))
     if news:
         results_status_notify(moves=news, user=user, comment=comment)
+
+
+def invitation_sent(sender, *, invitation, **kwargs) -> None:
+    """`partners.signals.invitation_sent`: the invitation's e-mail goes out after commit."""
+    invitation_email_soon(invitation.pk)

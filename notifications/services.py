@@ -25,7 +25,8 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from indicators.models import Indicator, Result
-from partners.models import Organisation
+from partners.models import Invitation, Organisation
+from partners.services import invitation_expires_at, invitation_is_open, invitation_token
 from reporting.completeness import missing_cells
 
 from . import emails, messages, selectors
@@ -36,6 +37,7 @@ User = get_user_model()
 
 SEND_EMAIL_TASK = "notifications.send_email"
 SEND_DIGEST_TASK = "notifications.send_digest"
+SEND_INVITATION_TASK = "notifications.send_invitation"
 REMIND_DAYS_BEFORE = 7
 # Overdue reminders look this far back: older gaps are the completeness report's business, not
 # a flood of mail the first day reminders run.
@@ -407,6 +409,54 @@ def preference_update(
 
 
 # E-mail ------------------------------------------------------------------------------------------
+
+
+def invitation_email_soon(invitation_id: int) -> None:
+    """E-mail the invitation once the transaction commits (nothing on a rollback). A broker that
+    cannot be reached is logged and costs the inviter nothing: they can send it again from the
+    people page."""
+
+    def enqueue() -> None:
+        try:
+            current_app.tasks[SEND_INVITATION_TASK].apply_async(
+                args=[invitation_id], queue=settings.CELERY_NOTIFICATIONS_QUEUE, retry=False
+            )
+        except Exception:
+            logger.exception("Could not enqueue the e-mail of invitation %s.", invitation_id)
+
+    transaction.on_commit(enqueue, robust=True)
+
+
+def invitation_email_send(*, invitation_id: int) -> bool:
+    """E-mail the invitation's link, whatever the invitee's notification settings (it is the only
+    way in), in their language when they chose one, else in the inviter's page language; True
+    when sent. At most once per sending: the row is claimed under a lock and `emailed_at`
+    stamped with it; a closed or expired invitation is not sent. Raises if the mail server
+    refuses, so the task retries; nothing is stamped then."""
+    with transaction.atomic():
+        invitation = (
+            Invitation.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("organisation", "user", "invited_by")
+            .filter(pk=invitation_id)
+            .first()
+        )
+        if invitation is None or not invitation_is_open(invitation):
+            return False
+        if invitation.emailed_at is not None and invitation.emailed_at >= invitation.sent_at:
+            return False
+        preference = selectors.preference_of(invitation.user)
+        language = preference.language if preference.pk is not None else invitation.language
+        with translation.override(language):
+            try:
+                url = reverse("setup_invitation_accept", args=[invitation_token(invitation)])
+            except NoReverseMatch:  # an API-only deployment has no page to accept on
+                return False
+        emails.invitation_email(
+            invitation, url=url, expires_at=invitation_expires_at(invitation), language=language
+        ).send()
+        invitation.emailed_at = timezone.now()
+        invitation.save(update_fields=["emailed_at"])
+    return True
 
 
 def notification_email_send(*, notification_id: int) -> bool:

@@ -35,6 +35,11 @@ def send_email(notification_id: int) -> bool:
     return services.notification_email_send(notification_id=notification_id)
 
 
+@shared_task(name=services.SEND_INVITATION_TASK, **RETRY_OPTIONS)
+def send_invitation(invitation_id: int) -> bool:
+    return services.invitation_email_send(invitation_id=invitation_id)
+
+
 @shared_task(name=services.SEND_DIGEST_TASK, **RETRY_OPTIONS)
 def send_digest(user_id: int) -> int:
     return services.digest_send(user_id=user_id)

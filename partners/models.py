@@ -109,3 +109,56 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.organisation} ({self.get_role_display()})"
+
+
+class Invitation(models.Model):
+    """A person asked by e-mail to join an organisation with a role. Every address gets one, known
+    or not, so the people page cannot tell which addresses have accounts; the account (made with an
+    unusable password when the address was new) joins when the link is followed. The link is
+    signed, names `sent_at`, and works once, for `partners.services.INVITATION_VALID_FOR` after
+    the last sending."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("organisation")
+    )
+    email = models.EmailField(_("e-mail address"))
+    role = models.CharField(_("role"), max_length=20, choices=Membership.Role.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("account")
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("invited by"),
+    )
+    # The inviter's page language: the e-mail's language when the invitee never chose one.
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"))
+    emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-sent_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "email"],
+                condition=Q(accepted_at__isnull=True, cancelled_at__isnull=True),
+                name="invitation_one_open_per_address",
+                violation_error_message=_("An invitation to this address is already waiting: send it again instead."),
+            ),
+            models.CheckConstraint(
+                condition=Q(accepted_at__isnull=True) | Q(cancelled_at__isnull=True),
+                name="invitation_accepted_or_cancelled",
+                violation_error_message=_("An invitation is either accepted or cancelled, not both."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} · {self.organisation} ({self.get_role_display()})"
