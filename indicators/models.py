@@ -475,6 +475,14 @@ class Result(CheckedInputModel):
             ),
             # API lists page by id within an indicator (keyset pagination).
             models.Index(fields=["indicator", "id"], name="result_indicator_keyset_idx"),
+            # Completeness reads every reported total, with when it was sent, from this index alone
+            # (reporting/completeness.py).
+            models.Index(
+                fields=["indicator", "period_start", "period_end", "municipality"],
+                include=["first_submitted_at", "submitted_at", "created_at"],
+                condition=Q(disaggregation_category="", disaggregation_option="", status__in=["submitted", "approved"]),
+                name="result_reported_total_idx",
+            ),
         ]
 
     def __str__(self) -> str:

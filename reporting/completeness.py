@@ -95,8 +95,16 @@ def _status_of(first_submitted: datetime.datetime | None, due: datetime.date, as
 # The SQL ------------------------------------------------------------------------------------
 
 # %(...)s placeholders are filled with table names; the values are query parameters.
-COMPLETENESS_SQL = """
-WITH ind AS (
+#
+# The statements are built of named CTEs. `DUE_PERIODS` and `PARTICIPANTS` are small (one row per
+# indicator and due period, one per programme and municipality); `CELLS` is their product, one row
+# per expected cell, which the reminders list. The report never builds the cells: it counts the
+# reported results per (indicator, municipality) in one pass over the reported-totals index
+# (`result_reported_total_idx`) and joins those counts to the 20,000-odd (indicator,
+# municipality) rows, so the big side is never hashed on a five-column key (docs/performance.md).
+
+DUE_PERIODS = """
+ind AS (
     SELECT i.id AS indicator_id, i.programme_id, p.end_date, p.reporting_due_days AS due_days,
            m.step,
            (EXTRACT(YEAR FROM p.start_date)::int * 12 + EXTRACT(MONTH FROM p.start_date)::int - 1) AS month_index,
@@ -128,36 +136,79 @@ due_period AS (
     SELECT indicator_id, programme_id, period_start, period_end, period_end + due_days AS due_date
     FROM cell_period
     WHERE period_end + due_days <= %(as_of)s
-),
+)"""
+
+PARTICIPANTS = """
 participant AS (
-    SELECT t.programme_id, tm.organisation_id AS municipality_id
-    FROM {twinning_municipalities} tm JOIN {twinning} t ON t.id = tm.twinning_id
-    UNION
-    SELECT w.programme_id, wm.organisation_id
-    FROM {workstream_municipalities} wm JOIN {workstream} w ON w.id = wm.workstream_id
+    -- Municipalities taking part in each programme, limited to what the user sees.
+    SELECT programme_id, municipality_id
+    FROM (
+        SELECT t.programme_id, tm.organisation_id AS municipality_id
+        FROM {twinning_municipalities} tm JOIN {twinning} t ON t.id = tm.twinning_id
+        UNION
+        SELECT w.programme_id, wm.organisation_id
+        FROM {workstream_municipalities} wm JOIN {workstream} w ON w.id = wm.workstream_id
+    ) taking_part
+    JOIN {organisation} o ON o.id = taking_part.municipality_id AND o.kind = 'municipality'
+    WHERE %(all_programmes)s OR programme_id = ANY(%(full_programme_ids)s)
+       OR (programme_id = ANY(%(municipal_programme_ids)s) AND municipality_id = ANY(%(own_municipality_ids)s))
+)"""
+
+# The day a reported total result was first sent, in the project's time zone.
+SUBMITTED_ON = "(COALESCE(r.first_submitted_at, r.submitted_at, r.created_at) AT TIME ZONE %(time_zone)s)::date"
+
+# A total result (no disaggregation) that stands submitted or approved: the partial index
+# `result_reported_total_idx` holds exactly these, with the columns read here.
+REPORTED_TOTAL = """r.disaggregation_category = '' AND r.disaggregation_option = ''
+     AND r.status IN ('submitted', 'approved')"""
+
+COMPLETENESS_SQL = f"""
+WITH {DUE_PERIODS},
+{PARTICIPANTS},
+reported AS (
+    SELECT indicator_id, municipality_id,
+           COUNT(*) FILTER (WHERE submitted_on <= due_date) AS on_time,
+           COUNT(*) FILTER (WHERE submitted_on > due_date AND submitted_on <= %(as_of)s) AS late
+    FROM (
+        SELECT dp.indicator_id, r.municipality_id, dp.due_date, {SUBMITTED_ON} AS submitted_on
+        FROM due_period dp
+        JOIN {{result}} r
+          ON r.indicator_id = dp.indicator_id AND r.period_start = dp.period_start AND r.period_end = dp.period_end
+         AND {REPORTED_TOTAL}
+    ) sent
+    GROUP BY indicator_id, municipality_id
 ),
-cell AS (
-    SELECT dp.*, pa.municipality_id,
-           (COALESCE(r.first_submitted_at, r.submitted_at, r.created_at) AT TIME ZONE %(time_zone)s)::date
-               AS submitted_on
-    FROM due_period dp
-    JOIN participant pa ON pa.programme_id = dp.programme_id
-    JOIN {organisation} o ON o.id = pa.municipality_id AND o.kind = 'municipality'
-    LEFT JOIN {result} r
-      ON r.indicator_id = dp.indicator_id AND r.municipality_id = pa.municipality_id
-     AND r.period_start = dp.period_start AND r.period_end = dp.period_end
-     AND r.disaggregation_category = '' AND r.disaggregation_option = ''
-     AND r.status IN ('submitted', 'approved')
-    WHERE %(all_programmes)s OR dp.programme_id = ANY(%(full_programme_ids)s)
-       OR (dp.programme_id = ANY(%(municipal_programme_ids)s) AND pa.municipality_id = ANY(%(own_municipality_ids)s))
+expected AS (
+    SELECT programme_id, indicator_id, COUNT(*) AS periods FROM due_period GROUP BY programme_id, indicator_id
+),
+row_counts AS (
+    SELECT e.programme_id, e.indicator_id, pa.municipality_id, e.periods AS expected,
+           COALESCE(rp.on_time, 0) AS on_time, COALESCE(rp.late, 0) AS late
+    FROM expected e
+    JOIN participant pa ON pa.programme_id = e.programme_id
+    LEFT JOIN reported rp ON rp.indicator_id = e.indicator_id AND rp.municipality_id = pa.municipality_id
 )
 SELECT GROUPING(programme_id, indicator_id, municipality_id) AS level,
        programme_id, indicator_id, municipality_id,
-       COUNT(*) AS expected,
-       COUNT(*) FILTER (WHERE submitted_on <= due_date) AS on_time,
-       COUNT(*) FILTER (WHERE submitted_on > due_date AND submitted_on <= %(as_of)s) AS late
-FROM cell
+       SUM(expected)::int AS expected, SUM(on_time)::int AS on_time, SUM(late)::int AS late
+FROM row_counts
 GROUP BY GROUPING SETS ((programme_id, indicator_id, municipality_id), (municipality_id), (programme_id), ())
+"""
+
+# Every expected cell due between two dates whose total result is not submitted or approved now.
+MISSING_CELLS_SQL = f"""
+WITH {DUE_PERIODS},
+{PARTICIPANTS}
+SELECT dp.programme_id, dp.indicator_id, pa.municipality_id, dp.period_start, dp.period_end, dp.due_date
+FROM due_period dp
+JOIN participant pa ON pa.programme_id = dp.programme_id
+WHERE dp.due_date >= %(due_from)s
+  AND NOT EXISTS (
+    SELECT 1 FROM {{result}} r
+    WHERE r.indicator_id = dp.indicator_id AND r.municipality_id = pa.municipality_id
+      AND r.period_start = dp.period_start AND r.period_end = dp.period_end AND {REPORTED_TOTAL}
+  )
+ORDER BY dp.programme_id, dp.indicator_id, pa.municipality_id, dp.period_start
 """
 
 # GROUPING(programme_id, indicator_id, municipality_id): a bit per column left out.
@@ -427,12 +478,7 @@ def _missing_cells(due_from: datetime.date, due_to: datetime.date) -> Iterable[E
             if cell.due_date >= due_from and key not in reported:
                 yield cell
         return
-    sql = COMPLETENESS_SQL.format(**_tables())
-    sql = sql[: sql.index("SELECT GROUPING")] + (
-        "SELECT programme_id, indicator_id, municipality_id, period_start, period_end, due_date FROM cell "
-        "WHERE submitted_on IS NULL AND due_date >= %(due_from)s "
-        "ORDER BY programme_id, indicator_id, municipality_id, period_start"
-    )
+    sql = MISSING_CELLS_SQL.format(**_tables())
     params = {
         "all_programmes": True,
         "programme_ids": [],
