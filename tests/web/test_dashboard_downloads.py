@@ -20,6 +20,7 @@ from openpyxl import load_workbook
 
 from indicators.models import NationalTarget
 from tests import factories as f
+from tests.roles import ROLE_NAMES
 from web.templatetags.twinning_web import num, pct
 
 from .test_query_counts import grow
@@ -300,3 +301,40 @@ def test_the_completeness_report_download_is_in_the_page_language_right_to_left(
     with translation.override("ar"):
         assert sheet["A1"].value == translation.gettext("Programme") != "Programme"
     assert sheet.sheet_view.rightToLeft is True
+
+
+MATRIX_PAGES = {
+    "ministry": (lambda w: reverse("ministry_dashboard"), "overlaps"),
+    "donor": (lambda w: reverse("donor_dashboard"), "indicators"),
+    "donor B": (lambda w: f"{reverse('donor_dashboard')}?donor={w.orgs['donor_b'].pk}", "indicators"),
+    "programme P1": (lambda w: reverse("programme_detail", args=[w.programmes["p1"].pk]), "indicators"),
+    "programme P2": (lambda w: reverse("programme_detail", args=[w.programmes["p2"].pk]), "indicators"),
+    "municipality X": (lambda w: reverse("municipality_detail", args=[w.orgs["x"].pk]), "indicators"),
+    "municipality Z": (lambda w: reverse("municipality_detail", args=[w.orgs["z"].pk]), "indicators"),
+    "completeness": (lambda w: reverse("completeness"), "indicators"),
+}
+
+
+@pytest.mark.parametrize("role", [*ROLE_NAMES, "superuser", None])
+def test_every_role_downloads_exactly_where_it_may_open_the_page(world, client_for, role):
+    """Every role × every page with downloads: the download answers as the page does (200 where
+    the page opens, 403 where it is refused, 404 outside one's view, the sign-in page for no one)."""
+    client = client_for(role)
+    answers = {}
+    for name, (address, table) in MATRIX_PAGES.items():
+        page = client.get(address(world))
+        download = client.get(with_download(address(world), table, "csv"))
+        answers[name] = (page.status_code, download.status_code)
+        assert download.status_code == page.status_code, (name, answers[name])
+        if download.status_code == 200:
+            assert download["Content-Type"].startswith("text/csv")
+    opened = {name for name, (status, _download) in answers.items() if status == 200}
+    expected = {
+        "ministry_viewer": set(MATRIX_PAGES),
+        "superuser": set(MATRIX_PAGES),
+        "donor_a_viewer": {"donor", "programme P1", "municipality X", "completeness"},
+        "municipality_x_editor": {"programme P1", "municipality X", "completeness"},
+        None: set(),
+    }
+    if role in expected:
+        assert opened == expected[role], answers
