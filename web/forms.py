@@ -33,9 +33,9 @@ class DateInput(forms.DateInput):
 
     input_type = "text"
 
-    def __init__(self, attrs=None):
+    def __init__(self, attrs=None, format=None):
         defaults = {"dir": "ltr", "autocomplete": "off", "spellcheck": "false", "size": 10, "class": "date-input"}
-        super().__init__(attrs={**defaults, **(attrs or {})}, format=DATE_FORMAT)
+        super().__init__(attrs={**defaults, **(attrs or {})}, format=format or DATE_FORMAT)
 
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)

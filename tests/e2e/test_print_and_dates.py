@@ -82,3 +82,15 @@ def test_the_date_fields_speak_the_page_language_and_take_a_date_day_first(site,
     assert "as_of=30%2F06%2F2025" in page.url
     href = page.locator('a[href*="/api/v1/reports/iptt/"][href*="format=xlsx"]').get_attribute("href")
     assert "as_of=2025-06-30" in href and href.endswith("lang=ar")
+
+
+def test_folded_numbers_are_printed_open_and_folded_again_afterwards(site, sign_in):
+    base, _world = site
+    page = sign_in("donor_a_viewer", "ar")
+    page.goto(f"{base}/ar/donor/")
+    details = page.locator(".chart details")
+    assert details.count() and not details.first.evaluate("d => d.open")
+    page.evaluate("() => { window.dispatchEvent(new Event('beforeprint')); }")
+    assert all(details.nth(i).evaluate("d => d.open") for i in range(details.count()))
+    page.evaluate("() => { window.dispatchEvent(new Event('afterprint')); }")
+    assert not any(details.nth(i).evaluate("d => d.open") for i in range(details.count()))
