@@ -71,7 +71,7 @@ def _csv_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, Decimal):
-        return format(value, "f")
+        return format(value.normalize(), "f")  # "47", not the stored "47.000000"
     if isinstance(value, datetime.date):
         return date_format(value, "SHORT_DATE_FORMAT")
     return str(value)

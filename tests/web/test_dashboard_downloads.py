@@ -338,3 +338,12 @@ def test_every_role_downloads_exactly_where_it_may_open_the_page(world, client_f
     }
     if role in expected:
         assert opened == expected[role], answers
+
+
+def test_the_csv_writes_numbers_plainly_and_dates_day_first(world, client_for):
+    client = client_for("municipality_x_editor")
+    text = csv_rows(client.get(with_download(page_url(world, "municipality"), "results", "csv")))
+    header, rows = text[0], text[1:]
+    row = next(r for r in rows if r[0] == "P1-1" and r[2] == "01/01/2025")
+    assert row[header.index("Period end")] == "31/03/2025"
+    assert row[header.index("Value")] == "40"
