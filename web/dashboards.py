@@ -30,6 +30,7 @@ from rollups.rollup_math import aligned_progress_status
 
 from .charts import period_label as chart_period_label
 from .charts import target_actual_chart
+from .forms import page_date
 
 # The order the pages list the statuses in: the coloured bands first, then what is not judged.
 LEGEND_STATUSES = (
@@ -88,7 +89,13 @@ def iptt_scopes(access: Access, programme: Programme, twinnings, workstreams, op
 
 def iptt_page_options(access: Access, programme: Programme, params) -> tuple[reports.IPTTOptions, dict, str]:
     """The IPTT options the page was asked for, the errors to show beside the fields (the page then
-    shows the programme's IPTT as of today), and the query string of the downloads."""
+    shows the programme's IPTT as of today), and the query string of the downloads. The date is
+    typed as the page writes dates (`web.forms.page_date`); the report takes it as YYYY-MM-DD."""
+    as_of, as_of_errors = page_date(params.get("as_of"))
+    if as_of_errors:
+        return reports.IPTTOptions(), {"as_of": as_of_errors}, urlencode({"programme": programme.pk})
+    params = params.copy()
+    params["as_of"] = as_of.isoformat() if as_of else ""
     try:
         options = reports.iptt_options(params)
     except ValidationError as error:

@@ -1,11 +1,16 @@
 """Forms for the pages. They check the shape of the input (types, required fields); the rules
 live in the services, whose ValidationErrors are attached back to these forms' fields."""
 
+import datetime
+
 from django import forms
 from django.core.exceptions import ValidationError
+from django.template.loader import render_to_string
+from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from common.dates import EARLIEST_DATE, LATEST_DATE, in_date_range
 from common.validation import messages_by_field
 from indicators.models import Result
 from partners.models import Organisation
@@ -14,11 +19,72 @@ from projects.models import Activity, Workstream
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
+# Dates are typed as the pages write them, day first, in Western digits (docs/pages.md).
+DATE_FORMAT = "%d/%m/%Y"
+# An Arabic keyboard types Arabic-Indic (or Persian) digits; a date typed with them is the same date.
+EASTERN_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
+
+class DateInput(forms.DateInput):
+    """A text input for a date with a visible hint in the page's language ("day/month/year").
+    Not `<input type="date">`: the browser draws that one's placeholder (mm/dd/yyyy), its order
+    and its picker in the browser's language, whatever the page's. Written left to right on
+    Arabic pages too, as the numbers are."""
+
+    input_type = "text"
+
+    def __init__(self, attrs=None, format=None):
+        defaults = {"dir": "ltr", "autocomplete": "off", "spellcheck": "false", "size": 10, "class": "date-input"}
+        super().__init__(attrs={**defaults, **(attrs or {})}, format=format or DATE_FORMAT)
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        widget_attrs = context["widget"]["attrs"]
+        if widget_attrs.get("id"):
+            described = [widget_attrs.get("aria-describedby", ""), f"{widget_attrs['id']}-hint"]
+            widget_attrs["aria-describedby"] = " ".join(d for d in described if d)
+        return context
+
+    def render(self, name, value, attrs=None, renderer=None):
+        html = super().render(name, value, attrs, renderer)
+        hint_id = self.build_attrs(self.attrs, attrs).get("id")
+        if not hint_id:
+            return html
+        return html + render_to_string("web/includes/date_hint.html", {"hint_id": f"{hint_id}-hint"})
+
+
+class PageDateField(forms.DateField):
+    """A date as typed on a page: day/month/year (or the YYYY-MM-DD of links and bookmarks), in
+    Western or Arabic-Indic digits, within the dates a record may carry (`common.dates`)."""
+
+    widget = DateInput
+    default_error_messages = {"invalid": _("Enter the date as day/month/year, for example 31/12/2026.")}
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.strip().translate(EASTERN_DIGITS)
+        day = super().to_python(value)
+        if day is not None and not in_date_range(day):
+            raise ValidationError(
+                _("Enter a date between %(earliest)s and %(latest)s.")
+                % {
+                    "earliest": date_format(EARLIEST_DATE, "SHORT_DATE_FORMAT"),
+                    "latest": date_format(LATEST_DATE, "SHORT_DATE_FORMAT"),
+                },
+                code="out_of_range",
+            )
+        return day
+
+
+def page_date(raw: str | None) -> tuple[datetime.date | None, list[str]]:
+    """A date field of a page's query string (`?as_of=`): (None, no errors) when empty; else the
+    date, or None and what is wrong, to be shown beside the field."""
+    if raw is None or not raw.strip():
+        return None, []
+    try:
+        return PageDateField(required=False).clean(raw), []
+    except ValidationError as error:
+        return None, error.messages
 
 
 class ActivityForm(forms.Form):
@@ -37,8 +103,8 @@ class ActivityForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"lang": "ar", "dir": "rtl"}),
     )
-    start_date = forms.DateField(label=_("Start date"), widget=DateInput())
-    end_date = forms.DateField(label=_("End date"), widget=DateInput())
+    start_date = PageDateField(label=_("Start date"))
+    end_date = PageDateField(label=_("End date"))
     municipality = forms.ModelChoiceField(label=_("Municipality"), queryset=Organisation.objects.none(), required=False)
     status = forms.ChoiceField(label=_("Status"), choices=Activity.Status.choices, initial=Activity.Status.DONE)
     participants_female = forms.IntegerField(label=_("Female participants"), min_value=0, initial=0)

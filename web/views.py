@@ -13,6 +13,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import gettext, ngettext, pgettext
 from django.views.decorators.http import require_http_methods
@@ -27,8 +28,8 @@ from projects.models import Activity, Twinning, Workstream
 from projects.selectors import programme_municipality_ids
 from projects.services import activity_create, activity_update
 
-from . import approvals, dashboards, selectors, spreadsheets
-from .forms import ActivityForm, UploadForm
+from . import approvals, dashboards, downloads, selectors, spreadsheets
+from .forms import ActivityForm, UploadForm, page_date
 from .results import Grid, grid_withdraw
 
 
@@ -70,7 +71,10 @@ def ministry_dashboard(request):
     access = access_for(request.user)
     if not access.sees_everything:
         raise PermissionDenied
-    return render(request, "web/ministry_dashboard.html", dashboards.ministry_context(access))
+    context = dashboards.ministry_context(access)
+    if (download := downloads.answer(request, context, downloads.MINISTRY, stem="ministry")) is not None:
+        return download
+    return render(request, "web/ministry_dashboard.html", context)
 
 
 @login_required
@@ -88,6 +92,8 @@ def donor_dashboard(request):
         raise Http404
     context = dashboards.donor_context(access, donor, programme_id=_int(request.GET.get("programme")))
     context["donors"] = donors
+    if (download := downloads.answer(request, context, downloads.DONOR, stem=f"donor-{donor.pk}")) is not None:
+        return download
     return render(request, "web/donor_dashboard.html", context)
 
 
@@ -119,6 +125,8 @@ def programme_detail(request, pk: int):
             access, programme, request.GET, twinnings=context["twinnings"], workstreams=context["workstreams"]
         )
     )
+    if (download := downloads.answer(request, context, downloads.PROGRAMME, stem=programme.code)) is not None:
+        return download
     return render(request, "web/programme_detail.html", context)
 
 
@@ -150,6 +158,9 @@ def municipality_detail(request, pk: int):
         "can_enter": any(access.can_enter_result(p.pk, municipality.pk) for p in programmes),
     }
     context.update(dashboards.municipality_results_context(access, municipality, programmes))
+    stem = f"municipality-{municipality.pk}"
+    if (download := downloads.answer(request, context, downloads.MUNICIPALITY, stem=stem)) is not None:
+        return download
     return render(request, "web/municipality_detail.html", context)
 
 
@@ -524,11 +535,13 @@ def spreadsheet(request):
     if municipality is None and len(municipalities) == 1:
         municipality = municipalities[0]
     context["municipality"] = municipality
-    on = _date(params.get("on")) or timezone.localdate()
-    context["on"] = on
+    typed_on = params.get("on", "")
+    on, on_errors = page_date(typed_on)
+    on = on or timezone.localdate()
+    context.update(on=on, on_errors=on_errors, on_typed=typed_on if on_errors else date_format(on, "SHORT_DATE_FORMAT"))
     form = UploadForm(request.POST or None, request.FILES or None)
     context["form"] = form
-    if request.method == "GET" and request.GET.get("download") and programme and municipality:
+    if request.method == "GET" and request.GET.get("download") and programme and municipality and not on_errors:
         content = spreadsheets.build_workbook(
             programme=programme, municipality=municipality, on=on, language=request.LANGUAGE_CODE
         )

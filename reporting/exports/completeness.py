@@ -7,6 +7,7 @@ import io
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import get_language_bidi
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
@@ -69,6 +70,7 @@ def to_xlsx(report: dict[str, Any]) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = _("Completeness")[:31]
+    sheet.sheet_view.rightToLeft = get_language_bidi()  # Arabic reads from the right, as the IPTT
     sheet.append(header)
     for row in rows:
         sheet.append(row)

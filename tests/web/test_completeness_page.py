@@ -45,7 +45,7 @@ def test_the_ministry_sees_every_programme_and_a_donor_its_own(reported, client_
     html = client_for("ministry_viewer").get(url()).content.decode()
     assert national(html) == ["3", "1", "0", "2", "33.3\xa0%"]  # expected, on time, late, missing, rate
     assert "Ghadames" in html and "Tinley Park" in html and "Municipality Z" in html
-    assert 'href="/api/v1/reports/completeness/?as_of=2025-05-15&amp;format=csv"' in html
+    assert 'href="/api/v1/reports/completeness/?as_of=2025-05-15&amp;format=csv&amp;lang=en"' in html
     html = client_for("donor_a_viewer").get(url()).content.decode()
     assert national(html) == ["2", "1", "0", "1", "50.0\xa0%"] and "Municipality Z" not in html
     html = client_for("ministry_viewer").get(url(programme=reported.programmes["p2"].pk)).content.decode()

@@ -183,7 +183,7 @@ def test_the_programme_page_iptt_per_scope_as_of_a_date_with_its_breakdown(clien
     downloads = [a.get("href") for a in tree.xpath("//a[@download]") if "iptt" in a.get("href")]
     assert downloads == [
         f"/api/v1/reports/iptt/?programme={world['programme'].pk}&scope=municipality&scope_id={world['town'].pk}"
-        f"&as_of=2025-06-30&format={output}"
+        f"&as_of=2025-06-30&format={output}&lang=en"  # the page's language, whatever the browser's
         for output in ("csv", "xlsx")
     ]
     (row,) = tree.xpath('//table[@id="iptt"]//tr[@data-indicator="TD-1"]')
@@ -197,7 +197,7 @@ def test_a_bad_as_of_on_the_page_is_said_beside_the_field_and_the_typing_kept(cl
     tree = page(client, world["superuser"], f"{urls(world)['programme']}?as_of=30.06.2025")
     field = tree.xpath('//input[@name="as_of"]')[0]
     assert field.get("value") == "30.06.2025" and field.get("aria-invalid") == "true"
-    assert "YYYY-MM-DD" in tree.xpath('//div[@id="iptt-as-of-error"]')[0].text_content()
+    assert "day/month/year" in tree.xpath('//div[@id="iptt-as-of-error"]')[0].text_content()
     assert tree.xpath('//table[@id="iptt"]//tr[@data-indicator="TD-1"]')  # today's IPTT is still shown
     other = page(client, world["superuser"], f"{urls(world)['programme']}?scope=twinning&scope_id=999999")
     assert "Choose a twinning or a municipality of this programme." in other.text_content()
