@@ -82,7 +82,9 @@ class IndicatorSerializer(APIModelSerializer):
     )
     # Set only by copying from the standard list (the set-up pages), so read-only here.
     standard = serializers.PrimaryKeyRelatedField(
-        read_only=True, help_text=_("The standard indicator this one was copied from (standard-indicators/).")
+        read_only=True,
+        allow_null=True,
+        help_text=_("The standard indicator this one was copied from (standard-indicators/)."),
     )
 
     class Meta:
