@@ -7,6 +7,8 @@ order, a workstream of the same programme, no frequency change under targets or 
 recomputes stay in one place; the forms here only check the shape of the input.
 """
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -173,6 +175,10 @@ class DefinitionForm(forms.Form):
 
 def _initial(obj) -> dict:
     initial = {name: getattr(obj, name) for name in services.INDICATOR_FIELDS if hasattr(obj, name)}
+    for name, value in initial.items():
+        if isinstance(value, Decimal):
+            # As typed ("12"), not as stored ("12.000000"); never in exponent form ("1E+2").
+            initial[name] = format(value.normalize(), "f")
     initial["disaggregations"] = list(obj.disaggregations.all())
     return initial
 

@@ -187,6 +187,7 @@ def test_an_editor_changes_every_field_and_the_history_says_who(world, client_fo
     )
     assert indicator.data_source_ar == EVERY_FIELD["data_source_ar"] and indicator.whole_numbers
     page = client.get(url)
+    assert 'name="lop_target" value="900"' in page.content.decode()  # as typed, not "900.000000"
     history = page.content.decode().split('id="history"')[1]
     assert "Implementer 1" in history  # named by their organisation
     assert "Lowest plausible value" in history or "lowest plausible value" in history.lower()
