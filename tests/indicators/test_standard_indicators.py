@@ -6,6 +6,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -228,3 +230,20 @@ def test_an_indicator_says_which_standard_it_follows_and_the_api_cannot_change_i
     assert created.status_code == 201, created.content
     assert created.json()["standard"] is None
     assert Indicator.objects.get(pk=created.json()["id"]).standard is None
+
+
+def test_the_standard_list_costs_the_same_for_one_and_for_thirty():
+    categories = list(disaggregation_categories().values())
+    client = api_client(f.MembershipFactory(organisation=f.DonorFactory()).user)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get("/api/v1/standard-indicators/", {"page_size": 50})
+        assert response.status_code == 200
+        return len(captured)
+
+    f.StandardIndicatorFactory().disaggregations.set(categories)
+    one = queries()
+    for _n in range(29):
+        f.StandardIndicatorFactory().disaggregations.set(categories)
+    assert queries() == one
