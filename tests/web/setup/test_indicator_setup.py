@@ -388,8 +388,10 @@ def expected(role, *, sees: bool, may: bool, read_only_ok: bool = False) -> int:
     return 403
 
 
+@pytest.mark.parametrize("language", ["en", "ar"])
 @pytest.mark.parametrize("role", [None, *ROLES, "ministry_editor"])
-def test_access_matrix(world, role, ministry_editor):
+def test_access_matrix(world, role, ministry_editor, language):
+    translation.activate(language)  # the URLs below are the pages in that language
     standard = f.StandardIndicatorFactory()
     client = Client()
     if role == "ministry_editor":
