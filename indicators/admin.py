@@ -18,6 +18,7 @@ from .models import (
     Indicator,
     NationalTarget,
     Result,
+    StandardIndicator,
     Target,
 )
 
@@ -59,8 +60,10 @@ class IndicatorAdmin(TranslatedServiceAdmin):
     list_filter = ("programme", "level", "measure", "time_aggregation", "direction", "frequency", "workstream__theme")
     search_fields = ("code", "name_en", "name_ar", "definition_en", "definition_ar")
     filter_horizontal = ("disaggregations",)
+    # Set by copying from the standard list, never typed.
+    readonly_fields = ("standard",)
     fieldsets = (
-        (None, {"fields": ("programme", "workstream", "code", ("name_en", "name_ar"), "level")}),
+        (None, {"fields": ("programme", "workstream", "code", ("name_en", "name_ar"), "level", "standard")}),
         (_("Definition"), {"fields": (("definition_en", "definition_ar"), ("unit_en", "unit_ar"))}),
         (
             _("How it adds up"),
@@ -92,6 +95,46 @@ class IndicatorAdmin(TranslatedServiceAdmin):
 
     def service_delete(self, request, obj):
         services.indicator_delete(indicator=obj)
+
+
+@admin.register(StandardIndicator)
+class StandardIndicatorAdmin(TranslatedServiceAdmin):
+    list_display = ("code", "name", "level", "measure", "time_aggregation", "direction", "frequency")
+    list_filter = ("level", "measure", "time_aggregation", "direction", "frequency")
+    search_fields = ("code", "name_en", "name_ar", "definition_en", "definition_ar")
+    filter_horizontal = ("disaggregations",)
+    fieldsets = (
+        (None, {"fields": ("code", ("name_en", "name_ar"), "level")}),
+        (_("Definition"), {"fields": (("definition_en", "definition_ar"), ("unit_en", "unit_ar"))}),
+        (
+            _("How it adds up"),
+            {"fields": ("measure", "time_aggregation", "direction", "frequency", "disaggregations")},
+        ),
+        (_("Plausible values"), {"fields": (("value_min", "value_max"), "whole_numbers")}),
+        (
+            _("Reference sheet (PIRS)"),
+            {
+                "fields": (
+                    ("data_source_en", "data_source_ar"),
+                    ("collection_method_en", "collection_method_ar"),
+                    ("responsible_en", "responsible_ar"),
+                    ("known_limitations_en", "known_limitations_ar"),
+                )
+            },
+        ),
+    )
+
+    def service_create(self, request, data):
+        return services.standard_indicator_create(**data)
+
+    def service_update(self, request, obj, data):
+        return services.standard_indicator_update(standard_indicator=obj, **data)
+
+    def delete_refusal(self, obj):
+        return services.standard_indicator_delete_refusal(obj)
+
+    def service_delete(self, request, obj):
+        services.standard_indicator_delete(standard_indicator=obj)
 
 
 @admin.register(Target)

@@ -52,7 +52,11 @@ class DisaggregationOption(CheckedInputModel):
         return f"{self.category}: {self.name}"
 
 
-class Indicator(CheckedInputModel):
+class IndicatorDefinition(CheckedInputModel):
+    """What defines a measure, whoever keeps it: a programme's indicator, or a standard indicator of
+    the ministry's list that programmes copy so that the same national measure is counted the same
+    way everywhere. Declared once here, so a copy can carry every field of it."""
+
     class Level(models.TextChoices):
         GOAL = "goal", _("Goal")
         OUTCOME = "outcome", _("Outcome")
@@ -78,17 +82,6 @@ class Indicator(CheckedInputModel):
         SEMIANNUAL = "semiannual", _("Semi-annual")
         ANNUAL = "annual", _("Annual")
 
-    programme = models.ForeignKey(
-        Programme, on_delete=models.CASCADE, related_name="indicators", verbose_name=_("programme")
-    )
-    workstream = models.ForeignKey(
-        Workstream,
-        on_delete=models.SET_NULL,
-        related_name="indicators",
-        verbose_name=_("workstream"),
-        null=True,
-        blank=True,
-    )
     code = models.CharField(_("code"), max_length=40, validators=[outline_code_validator])
     name = models.CharField(_("name"), max_length=300, blank=True)
     required_translations = ("name",)
@@ -103,9 +96,6 @@ class Indicator(CheckedInputModel):
     frequency = models.CharField(
         _("reporting frequency"), max_length=12, choices=Frequency.choices, default=Frequency.QUARTERLY
     )
-    baseline_value = models.DecimalField(_("baseline value"), **VALUE_DIGITS, null=True, blank=True)
-    baseline_date = models.DateField(_("baseline date"), null=True, blank=True)
-    lop_target = models.DecimalField(_("life-of-programme target"), **VALUE_DIGITS, null=True, blank=True)
     # Plausible values (docs/design.md §4); unset, the measure decides (see `value_bounds`).
     value_min = models.DecimalField(
         _("lowest plausible value"),
@@ -124,8 +114,9 @@ class Indicator(CheckedInputModel):
     whole_numbers = models.BooleanField(
         _("whole numbers only"), default=False, help_text=_("Refuse values with a fraction, such as 2.5 people.")
     )
+    # `indicators` for Indicator, as before the definition was shared.
     disaggregations = models.ManyToManyField(
-        DisaggregationCategory, related_name="indicators", verbose_name=_("disaggregations"), blank=True
+        DisaggregationCategory, related_name="%(class)ss", verbose_name=_("disaggregations"), blank=True
     )
     # Performance Indicator Reference Sheet (PIRS) fields.
     data_source = models.TextField(_("data source"), blank=True)
@@ -134,18 +125,11 @@ class Indicator(CheckedInputModel):
     known_limitations = models.TextField(_("known data limitations"), blank=True)
 
     class Meta:
-        verbose_name = _("indicator")
-        verbose_name_plural = _("indicators")
-        ordering = ["programme", "code"]
+        abstract = True
         constraints = [
-            models.UniqueConstraint(
-                fields=["programme", "code"],
-                name="indicator_unique_code_per_programme",
-                violation_error_message=_("This programme already has an indicator with this code."),
-            ),
             models.CheckConstraint(
                 condition=Q(value_min__isnull=True) | Q(value_max__isnull=True) | Q(value_max__gte=F("value_min")),
-                name="indicator_value_bounds_ordered",
+                name="%(class)s_value_bounds_ordered",
                 violation_error_message=_("The highest plausible value cannot be below the lowest."),
             ),
         ]
@@ -164,10 +148,70 @@ class Indicator(CheckedInputModel):
         )
 
 
+class StandardIndicator(IndicatorDefinition):
+    """An indicator of the ministry's standard list: programmes copy it (`indicator_copy`), and
+    each copy remembers it (`Indicator.standard`)."""
+
+    class Meta(IndicatorDefinition.Meta):
+        verbose_name = _("standard indicator")
+        verbose_name_plural = _("standard indicators")
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code"],
+                name="standard_indicator_unique_code",
+                violation_error_message=_("The standard list already has an indicator with this code."),
+                # Reported on the code field rather than as a message about the whole form.
+                violation_error_code="unique",
+            ),
+            *IndicatorDefinition.Meta.constraints,
+        ]
+
+
+class Indicator(IndicatorDefinition):
+    programme = models.ForeignKey(
+        Programme, on_delete=models.CASCADE, related_name="indicators", verbose_name=_("programme")
+    )
+    workstream = models.ForeignKey(
+        Workstream,
+        on_delete=models.SET_NULL,
+        related_name="indicators",
+        verbose_name=_("workstream"),
+        null=True,
+        blank=True,
+    )
+    baseline_value = models.DecimalField(_("baseline value"), **VALUE_DIGITS, null=True, blank=True)
+    baseline_date = models.DateField(_("baseline date"), null=True, blank=True)
+    lop_target = models.DecimalField(_("life-of-programme target"), **VALUE_DIGITS, null=True, blank=True)
+    # Protected: a standard that programmes count by is not deleted under them.
+    standard = models.ForeignKey(
+        StandardIndicator,
+        on_delete=models.PROTECT,
+        related_name="indicators",
+        verbose_name=_("standard indicator"),
+        null=True,
+        blank=True,
+        help_text=_("The standard indicator this one was copied from."),
+    )
+
+    class Meta(IndicatorDefinition.Meta):
+        verbose_name = _("indicator")
+        verbose_name_plural = _("indicators")
+        ordering = ["programme", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "code"],
+                name="indicator_unique_code_per_programme",
+                violation_error_message=_("This programme already has an indicator with this code."),
+            ),
+            *IndicatorDefinition.Meta.constraints,
+        ]
+
+
 MEASURE_BOUNDS = {
-    Indicator.Measure.NUMBER: (Decimal(0), None),
-    Indicator.Measure.PERCENTAGE: (Decimal(0), Decimal(100)),
-    Indicator.Measure.SCORE: (None, None),
+    IndicatorDefinition.Measure.NUMBER: (Decimal(0), None),
+    IndicatorDefinition.Measure.PERCENTAGE: (Decimal(0), Decimal(100)),
+    IndicatorDefinition.Measure.SCORE: (None, None),
 }
 
 

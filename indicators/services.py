@@ -35,6 +35,7 @@ from indicators.signals import (
     result_status_changed,
 )
 from partners.models import Organisation
+from projects.access import access_for
 from projects.models import Programme
 from projects.selectors import participating_municipality_ids
 
@@ -48,6 +49,7 @@ from .models import (
     Indicator,
     NationalTarget,
     Result,
+    StandardIndicator,
     Target,
 )
 
@@ -1561,6 +1563,130 @@ def indicator_delete(*, indicator: Indicator) -> None:
         raise refusal
     indicator.delete()
     alignment_inputs_changed.send(sender=Alignment)  # it may have counted towards targets and goals
+
+
+# Standard indicators, and copies of an indicator -----------------------------------------------
+
+# A programme's own: its workstream, its baseline and its life-of-programme target. Everything else
+# defines the measure, so a standard indicator holds it and a copy carries it.
+PROGRAMME_OWN_FIELDS = frozenset({"workstream", "baseline_value", "baseline_date", "lop_target"})
+STANDARD_INDICATOR_FIELDS = tuple(name for name in INDICATOR_FIELDS if name not in PROGRAMME_OWN_FIELDS)
+COPIED_FIELDS = tuple(name for name in STANDARD_INDICATOR_FIELDS if name != "code")
+
+
+class IndicatorCopyRefused(ValidationError, ServiceError):
+    """The user may not add indicators to this programme: 403 in the API, a message on the pages."""
+
+    http_status = 403
+
+    def as_data(self) -> dict[str, Any]:
+        return {"detail": " ".join(str(message) for message in self.messages)}
+
+
+@transaction.atomic
+def indicator_copy(
+    *,
+    source: Indicator | StandardIndicator,
+    programme: Programme,
+    code: str,
+    user: AbstractBaseUser | None,
+) -> Indicator:
+    """A new indicator of `programme`, defined, measured, bounded and disaggregated as `source` (an
+    indicator of any programme, or a standard indicator), so that the same measure is counted the
+    same way everywhere. Its workstream, baseline, LoP target, targets, results and alignments
+    are the source programme's own and stay there. The copy names the standard it follows: the
+    source itself, or the standard the source was copied from.
+
+    With a `user`, the source must be one they see (an unseen one is answered as unknown) and the
+    programme one they edit."""
+    if user is not None:
+        access = access_for(user)
+        if isinstance(source, Indicator) and not access.sees_programme(source.programme_id):
+            raise ValidationError({"source": _("Unknown indicator.")})
+        if not access.can_edit_programme_id(programme.pk):
+            raise IndicatorCopyRefused(_("Only the programme's editors add indicators to it."))
+    code = (code or "").strip()
+    if not code:
+        raise ValidationError({"code": _("Enter a code for the copy.")})
+    # Asked here rather than left to the constraint, whose message names no field.
+    if Indicator.objects.filter(programme=programme, code=code).exists():
+        raise ValidationError(
+            {
+                "code": _(
+                    "This programme already has an indicator with the code %(code)s. Choose a new code for the copy."
+                )
+                % {"code": code}
+            }
+        )
+    standard_id = source.pk if isinstance(source, StandardIndicator) else source.standard_id
+    indicator = Indicator(programme=programme, code=code, standard_id=standard_id)
+    apply_changes(indicator, {name: getattr(source, name) for name in COPIED_FIELDS}, allowed=COPIED_FIELDS)
+    if user is not None:
+        indicator._history_user = user
+    validated_save(indicator)
+    indicator.disaggregations.set(source.disaggregations.all())
+    return indicator
+
+
+@transaction.atomic
+def standard_indicator_create(
+    *,
+    code: str,
+    name_en: str = "",
+    disaggregations: Iterable[str | DisaggregationCategory] = (),
+    **fields,
+) -> StandardIndicator:
+    standard = StandardIndicator(code=code, name_en=name_en)
+    apply_changes(standard, fields, allowed=STANDARD_INDICATOR_FIELDS)
+    categories = _resolve_categories(disaggregations)
+    validated_save(standard)
+    standard.disaggregations.set(categories)
+    return standard
+
+
+@transaction.atomic
+def standard_indicator_update(
+    *,
+    standard_indicator: StandardIndicator,
+    disaggregations: Iterable[str | DisaggregationCategory] | None = None,
+    **changes,
+) -> StandardIndicator:
+    """Change the standard. Indicators already copied from it keep what they copied: their results
+    were reported against that definition."""
+    if apply_changes(standard_indicator, changes, allowed=STANDARD_INDICATOR_FIELDS):
+        validated_save(standard_indicator)
+    if disaggregations is not None:
+        standard_indicator.disaggregations.set(_resolve_categories(disaggregations))
+    return standard_indicator
+
+
+def standard_indicator_delete_refusal(standard_indicator: StandardIndicator) -> ValidationError | None:
+    """Why `standard_indicator_delete` would refuse now, or None: programmes that copied a
+    standard count by it, so it stays while any of their indicators names it."""
+    count = standard_indicator.indicators.count()
+    if not count:
+        return None
+    return ValidationError(
+        ngettext_lazy(
+            "%(count)d indicator of a programme was copied from this standard indicator and still "
+            "follows it. It can be deleted once that indicator is gone.",
+            "%(count)d indicators of programmes were copied from this standard indicator and still "
+            "follow it. It can be deleted once those indicators are gone.",
+            "count",
+        )
+        % {"count": count}
+    )
+
+
+@transaction.atomic
+def standard_indicator_delete(*, standard_indicator: StandardIndicator) -> None:
+    """Delete a standard indicator unless `standard_indicator_delete_refusal` says why not."""
+    # Locked first: a copy being made now holds a key-share lock on the row, so this waits for it.
+    StandardIndicator.objects.select_for_update().filter(pk=standard_indicator.pk).exists()
+    refusal = standard_indicator_delete_refusal(standard_indicator)
+    if refusal is not None:
+        raise refusal
+    standard_indicator.delete()
 
 
 # National targets, funder goals, alignments -------------------------------------------------

@@ -6,7 +6,7 @@ from decimal import Decimal
 import factory
 from django.contrib.auth import get_user_model
 
-from indicators.models import Alignment, FunderGoal, Indicator, NationalTarget, Result, Target
+from indicators.models import Alignment, FunderGoal, Indicator, NationalTarget, Result, StandardIndicator, Target
 from partners.models import Membership, Organisation
 from projects.models import Activity, Programme, Theme, Twinning, Workstream
 
@@ -209,3 +209,18 @@ class AlignmentFactory(factory.django.DjangoModelFactory):
     national_target = factory.SubFactory(NationalTargetFactory)
     funder_goal = None
     weight = Decimal("1")
+
+
+class StandardIndicatorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StandardIndicator
+
+    code = factory.Sequence(lambda n: f"STD-{n}")
+    name_en = factory.Sequence(lambda n: f"Standard indicator {n}")
+    name_ar = factory.Sequence(lambda n: f"مؤشر معياري {n}")
+    unit_en = "people"
+    unit_ar = "أشخاص"
+    measure = StandardIndicator.Measure.NUMBER
+    time_aggregation = StandardIndicator.TimeAggregation.SUM
+    direction = StandardIndicator.Direction.INCREASE
+    frequency = StandardIndicator.Frequency.QUARTERLY

@@ -21,6 +21,7 @@ from ..models import (
     Indicator,
     NationalTarget,
     Result,
+    StandardIndicator,
     Target,
 )
 from ..services import CREATABLE_STATUSES
@@ -79,6 +80,12 @@ class IndicatorSerializer(APIModelSerializer):
         required=False,
         help_text=_("Disaggregation category codes: sex, age, disability."),
     )
+    # Set only by copying from the standard list (the set-up pages), so read-only here.
+    standard = serializers.PrimaryKeyRelatedField(
+        read_only=True,
+        allow_null=True,
+        help_text=_("The standard indicator this one was copied from (standard-indicators/)."),
+    )
 
     class Meta:
         model = Indicator
@@ -102,7 +109,40 @@ class IndicatorSerializer(APIModelSerializer):
             "value_max",
             "whole_numbers",
             *translated("data_source", "collection_method", "responsible", "known_limitations"),
+            "standard",
         ]
+
+
+class StandardIndicatorSerializer(APIModelSerializer):
+    """A standard indicator of the ministry's list (read-only: it is kept on the set-up pages)."""
+
+    translated_fields = IndicatorSerializer.translated_fields
+    disaggregations = serializers.SlugRelatedField(
+        many=True,
+        slug_field="code",
+        read_only=True,
+        help_text=_("Disaggregation category codes: sex, age, disability."),
+    )
+
+    class Meta:
+        model = StandardIndicator
+        fields = [
+            "id",
+            "code",
+            *translated("name", "definition"),
+            "level",
+            *translated("unit"),
+            "measure",
+            "time_aggregation",
+            "direction",
+            "frequency",
+            "disaggregations",
+            "value_min",
+            "value_max",
+            "whole_numbers",
+            *translated("data_source", "collection_method", "responsible", "known_limitations"),
+        ]
+        read_only_fields = fields
 
 
 class AlignmentSerializer(APIModelSerializer):

@@ -3,20 +3,29 @@ from django.db import transaction
 from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
-from rest_framework import status
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from common.api.exceptions import PayloadTooLarge
 from common.api.pagination import KeysetPagination
-from common.api.views import ValuesListMixin, filterset_for
+from common.api.views import FILTER_BACKENDS, ValuesListMixin, filterset_for
 from partners.models import Membership, Organisation
 from projects.api.base import ServiceViewSet
 from projects.api.views import ProgrammeChildViewSet
 
 from .. import services
-from ..models import Alignment, DisaggregationCategory, FunderGoal, Indicator, NationalTarget, Result, Target
+from ..models import (
+    Alignment,
+    DisaggregationCategory,
+    FunderGoal,
+    Indicator,
+    NationalTarget,
+    Result,
+    StandardIndicator,
+    Target,
+)
 from .filters import ResultFilter
 from .serializers import (
     AlignmentSerializer,
@@ -25,6 +34,7 @@ from .serializers import (
     NationalTargetSerializer,
     ResultRowSerializer,
     ResultSerializer,
+    StandardIndicatorSerializer,
     TargetSerializer,
     TransitionSerializer,
 )
@@ -111,6 +121,22 @@ class IndicatorViewSet(ProgrammeChildViewSet):
 
     def delete_object(self, instance):
         services.indicator_delete(indicator=instance)
+
+
+class StandardIndicatorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The ministry's standard indicators, read by every signed-in user. They are kept on the
+    set-up pages; a programme's indicator names the one it was copied from (`standard`)."""
+
+    queryset = StandardIndicator.objects.prefetch_related(
+        Prefetch("disaggregations", queryset=DisaggregationCategory.objects.only("id", "code"))
+    )
+    serializer_class = StandardIndicatorSerializer
+    filter_backends = FILTER_BACKENDS
+    filterset_fields = {"level": ["exact"], "measure": ["exact"], "frequency": ["exact"], "code": ["exact"]}
+    ordering_fields = ["id", "code", "name_en", "name_ar", "level"]
+    ordering = ["id"]
+    # Any id reaches the view, so a malformed one is a JSON 404 rather than the site's HTML page.
+    lookup_value_regex = "[^/]+"
 
 
 class AlignmentViewSet(ServiceViewSet):
