@@ -27,7 +27,7 @@ from projects.models import Activity, Twinning, Workstream
 from projects.selectors import programme_municipality_ids
 from projects.services import activity_create, activity_update
 
-from . import approvals, dashboards, selectors, spreadsheets
+from . import approvals, dashboards, drilldown, selectors, spreadsheets
 from .forms import ActivityForm, UploadForm
 from .results import Grid, grid_withdraw
 
@@ -70,7 +70,9 @@ def ministry_dashboard(request):
     access = access_for(request.user)
     if not access.sees_everything:
         raise PermissionDenied
-    return render(request, "web/ministry_dashboard.html", dashboards.ministry_context(access))
+    context = dashboards.ministry_context(access)
+    context["national_trends"] = drilldown.national_target_sparklines(access)
+    return render(request, "web/ministry_dashboard.html", context)
 
 
 @login_required
@@ -88,6 +90,9 @@ def donor_dashboard(request):
         raise Http404
     context = dashboards.donor_context(access, donor, programme_id=_int(request.GET.get("programme")))
     context["donors"] = donors
+    context["indicator_trends"] = drilldown.indicator_sparklines(
+        [row["indicator"] for row in context["indicator_rows"]]
+    )
     return render(request, "web/donor_dashboard.html", context)
 
 
