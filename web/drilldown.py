@@ -210,9 +210,8 @@ def aligned_trend_context(weights: dict[int, Decimal], indicators: list[Indicato
         indicator.pk: selectors.IndicatorRule(indicator.measure, indicator.time_aggregation, indicator.direction)
         for indicator in indicators
     }
-    today = timezone.localdate()
-    steps = selectors.percent_steps(rules, rows, today)
-    trend = selectors.aligned_trend(weights, steps, selectors.quarter_spans(first, today))
+    spans = selectors.quarter_spans(first, timezone.localdate())
+    trend = selectors.aligned_trend(weights, selectors.percents_at(rules, rows, spans), spans)
     points = [
         {
             "label": charts.period_label(start, end, frequency="quarterly", fiscal_year_start_month=1),
@@ -405,7 +404,10 @@ def indicator_detail(request, pk: int):
 
 
 def _indicator_trend_context(indicator: Indicator, period_rows: list[Rollup], name, rtl: bool) -> dict:
-    rows = [rollup_math.PeriodRow(r.period_start, r.period_end, r.target, r.actual) for r in period_rows]
+    rows = [
+        rollup_math.PeriodRow(r.period_start, r.period_end, r.target, r.actual)
+        for r in sorted(period_rows, key=lambda r: (r.period_end, r.period_start))
+    ]
     trend = selectors.indicator_trend(indicator, rows, timezone.localdate())
     points = [
         {"label": name(start, end), "end": end, "to_date": to_date, "percent": to_date.percent_of_target}
