@@ -17,7 +17,7 @@ with two donors counts for each of them.
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import partial
+from functools import cache, partial
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import F, Q
@@ -35,6 +35,7 @@ from rollups.models import Rollup
 
 from . import charts, selectors
 from .dashboards import freshness_for
+from .templatetags.twinning_web import num
 
 # The trends beside each row of the dashboards: the last periods only, so a row stays narrow.
 SPARKLINE_PERIODS = 8
@@ -432,13 +433,28 @@ def _municipality_table(access: Access, indicator: Indicator, towns: dict[int, d
         if sees_municipality_rows(access, programme, town.pk)
     ]
     spans = sorted({span for cells in towns.values() for span in cells if span is not None})
+    # The grid is the page's largest part (100 municipalities × 12 periods at national scale):
+    # its numbers are written here, each distinct value once, and the template only places them.
+    shown = cache(num)
+
+    def written(cell: PeriodCell | None) -> dict | None:
+        # A dict: the template finds its keys at the first try (an object's attributes, a tuple's
+        # items, are found only after a failed dict lookup, which costs more than the cell).
+        if cell is None:
+            return None
+        return {
+            "status": cell.status,
+            "actual": shown(cell.actual),
+            "target": "" if cell.target is None else shown(cell.target),
+        }
+
     return {
         "columns": [name(start, end) for start, end in spans],
         "rows": [
             {
                 "municipality": town,
                 # The periods, then the life of programme.
-                "cells": [towns.get(town.pk, {}).get(span) for span in [*spans, None]],
+                "cells": [written(towns.get(town.pk, {}).get(span)) for span in [*spans, None]],
             }
             for town in municipalities
         ],

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from lxml import html
 
-from indicators.models import Indicator, Result
+from indicators.models import DisaggregationOption, Indicator, Result
 from reporting import reports
 from tests import factories as f
 from tests.roles import Q1, Q2
@@ -141,7 +141,8 @@ def test_numbers_by_period_municipality_and_disaggregation(detailed, client_for)
     x, y = detailed.programme.twinnings.get().municipalities.order_by("pk")
     # No municipality targets: each cell is the actual over "—"; then the life of programme.
     assert by_town[str(x.pk)][0].startswith("40") and by_town[str(y.pk)][0].startswith("7")
-    assert rows_of(tree, "breakdowns") == ["Sex: Female 25 25"]
+    female = DisaggregationOption.objects.select_related("category").get(category__code="sex", code="female")
+    assert rows_of(tree, "breakdowns") == [f"{female.category.name}: {female.name} 25 25"]
     assert texts(tree, '//*[@id="progress-to-date"]//span[@class="value"]') == ["47.0 %"]
 
 
