@@ -14,7 +14,7 @@ up to the progress; a donor's contribution is that of the programmes it funds, s
 with two donors counts for each of them.
 """
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache, partial
@@ -153,10 +153,12 @@ def contributions(rows: list[AlignedIndicator], subjects_of) -> list[Contributio
     return list(groups.values())
 
 
-def aligned_context(access: Access, weights: dict[int, Decimal]) -> dict:
+def aligned_context(access: Access, weights: dict[int, Decimal], *, fiscal_year_start_month: int | None) -> dict:
     """What a national target's or a funder goal's page shows of its indicators (`weights`:
     indicator id → alignment weight), over the programmes the user sees: each indicator's
-    progress, the aligned progress, the contributions by programme and by donor, and the trend."""
+    progress, the aligned progress, the contributions by programme and by donor, and the trend,
+    its quarters named after `fiscal_year_start_month` (None: the one most of the indicators'
+    programmes follow)."""
     indicators = list(
         access.scoped(Indicator.objects.filter(pk__in=list(weights)), "programme")
         .select_related("programme")
@@ -195,14 +197,27 @@ def aligned_context(access: Access, weights: dict[int, Decimal]) -> dict:
             ("by-donor", _("By donor"), _("Donor"), by_donor),
         ],
         "sees_everything": access.sees_everything,
-        "trend": aligned_trend_context({row.indicator.pk: row.weight for row in rows}, indicators),
+        "trend": aligned_trend_context(
+            {row.indicator.pk: row.weight for row in rows},
+            indicators,
+            fiscal_year_start_month or common_fiscal_year_start(indicators),
+        ),
         "freshness": freshness_for(ids),
     }
 
 
-def aligned_trend_context(weights: dict[int, Decimal], indicators: list[Indicator]) -> dict:
-    """The aligned progress to date at the end of each calendar quarter so far: a chart and its
-    numbers (one query)."""
+def common_fiscal_year_start(indicators: list[Indicator]) -> int:
+    """The fiscal year most of these indicators' programmes follow (the earliest month of a tie;
+    January when there is none): a donor's goal speaks the donor's fiscal year."""
+    months = Counter(indicator.programme.fiscal_year_start_month for indicator in indicators)
+    return min(months, key=lambda month: (-months[month], month)) if months else 1
+
+
+def aligned_trend_context(
+    weights: dict[int, Decimal], indicators: list[Indicator], fiscal_year_start_month: int
+) -> dict:
+    """The aligned progress to date at the end of each calendar quarter so far, the quarters
+    named after the fiscal year given: a chart and its numbers (one query)."""
     rows = selectors.programme_period_rows(list(weights))
     first = selectors.first_period_start(rows)
     if first is None:
@@ -215,7 +230,9 @@ def aligned_trend_context(weights: dict[int, Decimal], indicators: list[Indicato
     trend = selectors.aligned_trend(weights, selectors.percents_at(rules, rows, spans), spans)
     points = [
         {
-            "label": charts.period_label(start, end, frequency="quarterly", fiscal_year_start_month=1),
+            "label": charts.period_label(
+                start, end, frequency="quarterly", fiscal_year_start_month=fiscal_year_start_month
+            ),
             "end": end,
             "percent": rollup_math.round_percent(progress),
             "status": rollup_math.aligned_progress_status(progress),
@@ -238,7 +255,8 @@ def national_target_detail(request, pk: int):
     access = access_for(request.user)
     target = get_object_or_404(NationalTarget.objects.select_related("owner"), pk=pk)
     weights = dict(Alignment.objects.filter(national_target=target).values_list("indicator_id", "weight"))
-    context = {"target": target, **aligned_context(access, weights)}
+    # The ministry's plan follows the calendar year (Libya's fiscal year).
+    context = {"target": target, **aligned_context(access, weights, fiscal_year_start_month=1)}
     return render(request, "web/national_target_detail.html", context)
 
 
@@ -257,13 +275,14 @@ def funder_goal_detail(request, pk: int):
         "funder_goal_id", "indicator_id", "weight"
     ):
         own[goal_id][indicator_id] = weight
-    context = {"goal": goal, **aligned_context(access, rollup_math.goal_weights(goal.pk, subtrees[goal.pk], own))}
+    weights = rollup_math.goal_weights(goal.pk, subtrees[goal.pk], own)
+    context = {"goal": goal, **aligned_context(access, weights, fiscal_year_start_month=None)}
     # A goal below counts part of this goal's indicators: its progress needs no further query.
     measured = {row.indicator.pk: row for row in context["indicator_rows"]}
     children = []
     for child in FunderGoal.objects.filter(parent=goal).order_by("code"):
-        weights = rollup_math.goal_weights(child.pk, subtrees[child.pk], own)
-        counted = [(weights[pk], row) for pk, row in measured.items() if pk in weights]
+        child_weights = rollup_math.goal_weights(child.pk, subtrees[child.pk], own)
+        counted = [(child_weights[pk], row) for pk, row in measured.items() if pk in child_weights]
         progress = rollup_math.weighted_progress((weight, row.progress) for weight, row in counted)
         progress_to_date = rollup_math.weighted_progress((weight, row.progress_to_date) for weight, row in counted)
         children.append(

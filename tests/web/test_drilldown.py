@@ -223,6 +223,17 @@ def test_the_trend_is_the_progress_to_date_at_each_quarter_end(client, plan):
     assert tree.xpath('//figure[contains(@class, "trend")]//svg//polyline[@class="trend-line"]')
 
 
+def test_a_goal_names_its_quarters_after_its_programmes_fiscal_year(client, plan):
+    """Both programmes follow a US fiscal year (October): January–March 2025 is "Q2 FY25" on the
+    donor's goal, and stays "Q1 FY25" on the ministry's national target (calendar year)."""
+    for programme in plan["programmes"].values():
+        type(programme).objects.filter(pk=programme.pk).update(fiscal_year_start_month=10)
+    goal = open_page(client, plan["users"]["d2"], "funder_goal_detail", plan["goal"].pk)
+    assert cell_texts(goal.xpath('//table[@id="trend-numbers"]/tbody/tr')[0])[0] == "Q2 FY25"
+    target = open_page(client, plan["users"]["ministry"], "national_target_detail", plan["target"].pk)
+    assert cell_texts(target.xpath('//table[@id="trend-numbers"]/tbody/tr')[0])[0] == "Q1 FY25"
+
+
 @pytest.mark.parametrize("role", [None, *ROLES])
 def test_who_opens_a_national_target(world, client_for, role):
     response = client_for(role).get(reverse("national_target_detail", args=[world.national_target.pk]))
