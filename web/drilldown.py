@@ -43,6 +43,15 @@ SPARKLINE_PERIODS = 8
 EVIDENCE_LIMIT = 50
 HISTORY_LIMIT = 20
 # The indicator's own changes are shown field by field: its definition, not its bookkeeping.
+TRANSLATED_INDICATOR_FIELDS = {
+    "name",
+    "definition",
+    "unit",
+    "data_source",
+    "collection_method",
+    "responsible",
+    "known_limitations",
+}
 INDICATOR_HISTORY_FIELDS = (
     "code",
     "name_en",
@@ -514,6 +523,15 @@ def _indicator_changes(indicator: Indicator) -> list[dict]:
         .order_by("-history_date", "-history_id")[: HISTORY_LIMIT + 1]
     )
     model_fields = {name: Indicator._meta.get_field(name) for name in INDICATOR_HISTORY_FIELDS}
+    in_language = {"en": _("%(field)s in English"), "ar": _("%(field)s in Arabic")}
+
+    def label(name: str) -> str:
+        """The page's own words ("name in Arabic"), not modeltranslation's "name [ar]"."""
+        base, _sep, language = name.rpartition("_")
+        if language in in_language and base in TRANSLATED_INDICATOR_FIELDS:
+            return in_language[language] % {"field": Indicator._meta.get_field(base).verbose_name}
+        return model_fields[name].verbose_name
+
     changes = []
     for record, previous in zip(records[:HISTORY_LIMIT], [*records[1:], None], strict=False):
         fields = []
@@ -524,7 +542,7 @@ def _indicator_changes(indicator: Indicator) -> list[dict]:
                 choices = dict(model_field.choices or ())
                 fields.append(
                     {
-                        "label": model_field.verbose_name,
+                        "label": label(change.field),
                         "old": choices.get(change.old, change.old),
                         "new": choices.get(change.new, change.new),
                     }

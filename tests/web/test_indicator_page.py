@@ -187,7 +187,7 @@ def test_history_of_its_results_and_of_itself_says_who(detailed, client_for, wor
     assert latest.xpath(".//a/@href") == [reverse("result_history", args=[world.results["x_draft"].pk])]
     changes = rows_of(tree, "indicator-changes")
     assert changes[0].startswith(tuple("0123456789")) and "Implementer 1" in changes[0]
-    assert "name [en]:" in changes[0] and "→ Staff trained in revenue collection" in changes[0]
+    assert "name in English:" in changes[0] and "→ Staff trained in revenue collection" in changes[0]
     # A municipality member does not see the other municipality's entries in the history either.
     other = open_page(client_for("municipality_y_editor"), detailed)
     assert "Ghadames" not in " ".join(rows_of(other, "result-changes"))
