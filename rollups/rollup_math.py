@@ -542,6 +542,19 @@ def goal_subtrees(parent_of: Mapping[int, int | None]) -> dict[int, set[int]]:
     return subtrees
 
 
+def goal_weights(goal: int, subtree: Iterable[int], own: Mapping[int, Mapping[int, Decimal]]) -> dict[int, Decimal]:
+    """The indicators a funder goal counts and their weights: its own and those of every goal in
+    `subtree` (itself and the goals below it; `own` maps each goal to its own alignments). An
+    indicator aligned to several goals of one subtree counts once; its weight is the one on the
+    goal itself if it is aligned there, else on the goal of lowest id. The alignment report and
+    the goal's page both read the weights from here."""
+    merged: dict[int, Decimal] = {}
+    for member in sorted(subtree, key=lambda g: (g != goal, g)):
+        for indicator, weight in own.get(member, {}).items():
+            merged.setdefault(indicator, weight)
+    return merged
+
+
 @dataclass(frozen=True)
 class WorkstreamFootprint:
     """What the overlap rule needs of a workstream."""
@@ -684,15 +697,7 @@ def alignment_report(inputs: AlignmentInputs) -> AlignmentReport:
     for indicator, goal, weight in inputs.goal_alignments:
         if indicator in known and goal in subtrees:
             own[goal][indicator] = Decimal(weight)
-    goals: dict[int, dict[int, Decimal]] = {}
-    for goal, subtree in subtrees.items():
-        merged: dict[int, Decimal] = {}
-        # An indicator aligned to several goals of one subtree counts once; its weight is the
-        # one on the goal closest to the top (the goal itself first), ties by goal id.
-        for member in sorted(subtree, key=lambda g: (g != goal, g)):
-            for indicator, weight in own.get(member, {}).items():
-                merged.setdefault(indicator, weight)
-        goals[goal] = merged
+    goals = {goal: goal_weights(goal, subtree, own) for goal, subtree in subtrees.items()}
 
     matrix: list[MatrixCell] = []
     for target in sorted(national):

@@ -140,3 +140,110 @@ def target_actual_chart(points: list[tuple[str, Decimal | None, Decimal | None, 
         "period_angle": LABEL_ANGLE if rtl else -LABEL_ANGLE,
         "target_points": target_points,
     }
+
+
+# Trends: progress to date over the periods so far --------------------------------------------
+
+HUNDRED = Decimal(100)
+ON_TRACK_BAND = (Decimal(85), Decimal(115))  # docs/design.md §4: on track from 85 to 115 %, inclusive
+SPARK_STEP = 10  # CSS pixels between two periods of a sparkline
+SPARK_HEIGHT = 20
+SPARK_PAD = 3
+
+
+@dataclass
+class TrendPoint:
+    label: str
+    percent: Decimal | None
+    status: str
+    x: float
+    y: float | None
+
+
+def trend_chart(points: list[tuple[str, Decimal | None, str]], *, rtl: bool) -> dict | None:
+    """points: (period label, percent of target to date, status) in time order; a line through
+    the percents, broken where a period has none, over the on-track band and the 100 % line.
+    None when no period has a percent."""
+    values = [percent for _label, percent, _status in points if percent is not None]
+    if not values:
+        return None
+    ticks = value_ticks(max(max(values), HUNDRED))
+    top_value = ticks[-1]
+    longest = max(len(f"{value.normalize():,f}") for value in ticks) + 2  # the " %" after each value
+    value_axis = DIGIT_WIDTH * longest + 12
+    width = value_axis + SLOT * len(points) + END_PAD
+    plot_start = END_PAD if rtl else value_axis
+    baseline = TOP + PLOT_HEIGHT
+
+    def y_of(value: Decimal) -> float:
+        return baseline - float(Decimal(PLOT_HEIGHT) * min(max(value, Decimal(0)), top_value) / top_value)
+
+    drawn = []
+    for index, (label, percent, status) in enumerate(points):
+        slot = len(points) - 1 - index if rtl else index
+        x = plot_start + slot * SLOT + SLOT / 2
+        drawn.append(TrendPoint(label, percent, status, x, y_of(percent) if percent is not None else None))
+    # One polyline per run of periods that have a percent: no line is drawn across a gap.
+    segments, run = [], []
+    for point in drawn:
+        if point.y is None:
+            if run:
+                segments.append(run)
+            run = []
+        else:
+            run.append(point)
+    if run:
+        segments.append(run)
+    low, high = ON_TRACK_BAND
+    band_top = y_of(min(high, top_value))
+    return {
+        "width": width,
+        "height": TOP + PLOT_HEIGHT + BOTTOM,
+        "font_size": TICK_FONT_SIZE,
+        "points": drawn,
+        "lines": [" ".join(f"{p.x:.1f},{p.y:.1f}" for p in segment) for segment in segments],
+        "ticks": [Tick(value=value, y=y_of(value)) for value in ticks],
+        "plot_x1": plot_start,
+        "plot_x2": plot_start + SLOT * len(points),
+        "plot_width": SLOT * len(points),
+        "baseline": baseline,
+        "band_y": band_top,
+        "band_height": y_of(low) - band_top,
+        "hundred_y": y_of(HUNDRED),
+        "tick_label_x": (plot_start + SLOT * len(points) + 6) if rtl else (value_axis - 6),
+        "tick_anchor": "start" if rtl else "end",
+        "period_label_y": baseline + 14,
+        "period_angle": LABEL_ANGLE if rtl else -LABEL_ANGLE,
+    }
+
+
+def sparkline(percents: list[Decimal | None], *, rtl: bool) -> dict | None:
+    """A small line of progress to date (time order) for a table row, no text in it: the numbers
+    are in the row and on the item's own page. None when fewer than two periods have a percent."""
+    defined = [value for value in percents if value is not None]
+    if len(defined) < 2:
+        return None
+    top = max(max(defined), HUNDRED)
+    count = len(percents)
+    width = SPARK_STEP * (count - 1) + 2 * SPARK_PAD
+
+    def x_of(index: int) -> float:
+        slot = count - 1 - index if rtl else index
+        return SPARK_PAD + slot * SPARK_STEP
+
+    def y_of(value: Decimal) -> float:
+        return SPARK_PAD + float((SPARK_HEIGHT - 2 * SPARK_PAD) * (top - max(value, Decimal(0))) / top)
+
+    coordinates = [(x_of(i), y_of(value)) for i, value in enumerate(percents) if value is not None]
+    last_x, last_y = coordinates[-1]
+    return {
+        "width": width,
+        "height": SPARK_HEIGHT,
+        "points": " ".join(f"{x:.1f},{y:.1f}" for x, y in coordinates),
+        "hundred_y": y_of(HUNDRED),
+        "last_x": last_x,
+        "last_y": last_y,
+        "first": defined[0],
+        "last": defined[-1],
+        "count": count,
+    }

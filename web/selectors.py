@@ -2,17 +2,22 @@
 (prefetches instead of per-row lookups), so each page's query count is bounded."""
 
 import datetime
+from bisect import bisect_right
+from collections import defaultdict
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from indicators import periods
-from indicators.models import DisaggregationOption, Indicator, Result
+from indicators.models import Alignment, DisaggregationOption, Indicator, Result
 from partners.models import Membership, Organisation
 from projects.access import Access
 from projects.models import Activity, Programme, Twinning, Workstream
+from rollups import rollup_math
+from rollups.models import Rollup
 
 from .results import breakdown_warnings
 from .templatetags.twinning_web import num
@@ -255,3 +260,168 @@ def approval_queue(access: Access, limit: int = 100) -> tuple[list[ResultGroup],
             )
         group.results.append(result)
     return list(groups.values()), truncated
+
+
+# Drill-down: national targets, funder goals, indicators and their trends ---------------------
+#
+# A trend is the progress to date (docs/design.md §4) as of the end of each period so far, read
+# from the stored programme-wide period rows (one query for any number of indicators) and judged
+# by `rollup_math.progress_to_date`, the rule the stored LoP rows follow: the last point of a
+# trend is the progress to date the dashboards show.
+
+Span = tuple[datetime.date, datetime.date]
+
+
+@dataclass(frozen=True)
+class IndicatorRule:
+    """What `progress_to_date` needs to know of an indicator."""
+
+    measure: str
+    time_aggregation: str
+    direction: str
+
+
+def programme_period_rows(indicator_ids) -> dict[int, list[rollup_math.PeriodRow]]:
+    """The stored programme-wide period rows (totals) of these indicators, by period end."""
+    rows: dict[int, list[rollup_math.PeriodRow]] = defaultdict(list)
+    for indicator_id, start, end, target, actual in (
+        Rollup.objects.filter(
+            indicator_id__in=indicator_ids,
+            scope=Rollup.Scope.PROGRAMME,
+            period_start__isnull=False,
+            disaggregation_category="",
+        )
+        .order_by("indicator_id", "period_end", "period_start")
+        .values_list("indicator_id", "period_start", "period_end", "target", "actual")
+    ):
+        rows[indicator_id].append(rollup_math.PeriodRow(start, end, target, actual))
+    return rows
+
+
+def progress_at(
+    rule: IndicatorRule, rows: list[rollup_math.PeriodRow], dates: list[datetime.date]
+) -> list[rollup_math.ToDate]:
+    """The progress to date as of each of `dates` (in order) over `rows` (in order of period end).
+    Between two period ends nothing changes, so it is judged once per set of ended periods: a
+    sparkline of eight quarters over an annual indicator judges two."""
+    ends = [row.period_end for row in rows]
+    found, judged, ended = [], None, -1
+    for day in dates:
+        count = bisect_right(ends, day)
+        if count != ended:
+            judged = rollup_math.progress_to_date(
+                rule.measure, rule.time_aggregation, rule.direction, rows[:count], day
+            )
+            ended = count
+        found.append(judged)
+    return found
+
+
+def indicator_trend(
+    indicator: Indicator, rows: list[rollup_math.PeriodRow], today: datetime.date, last: int | None = None
+) -> list[tuple[Span, rollup_math.ToDate]]:
+    """The indicator's progress to date as of the end of each of its periods that has ended by
+    `today` (the last `last` of them), from the first period with a target or an actual on (none
+    before that). A period without a row of its own is listed too: the line then shows that
+    nothing moved. The indicator comes with its programme (its periods follow its fiscal year)."""
+    if not rows:
+        return []
+    first = min((row.period_start, row.period_end) for row in rows)
+    spans = set(indicator_periods(indicator)) | {(row.period_start, row.period_end) for row in rows}
+    ended = sorted(span for span in spans if span >= first and rollup_math.has_ended(span[1], today))
+    if last is not None:
+        ended = ended[-last:]
+    rule = IndicatorRule(indicator.measure, indicator.time_aggregation, indicator.direction)
+    return list(zip(ended, progress_at(rule, rows, [end for _start, end in ended]), strict=True))
+
+
+def quarter_spans(first: datetime.date, today: datetime.date) -> list[Span]:
+    """The calendar quarters from the one holding `first` to the last one ended by `today`: the
+    points of a national target's or a funder goal's trend, whose indicators may follow
+    different frequencies and fiscal years."""
+    spans = []
+    year, quarter = first.year, (first.month - 1) // 3
+    while True:
+        start = datetime.date(year, quarter * 3 + 1, 1)
+        end_month = quarter * 3 + 3
+        end = datetime.date(year + end_month // 12, end_month % 12 + 1, 1) - datetime.timedelta(days=1)
+        if not rollup_math.has_ended(end, today):
+            return spans
+        spans.append((start, end))
+        year, quarter = (year + 1, 0) if quarter == 3 else (year, quarter + 1)
+
+
+def first_period_start(rows: dict[int, list[rollup_math.PeriodRow]]) -> datetime.date | None:
+    starts = [row.period_start for series in rows.values() for row in series]
+    return min(starts) if starts else None
+
+
+def percents_at(
+    rules: dict[int, IndicatorRule], rows: dict[int, list[rollup_math.PeriodRow]], spans: list[Span]
+) -> dict[int, list[Decimal | None]]:
+    """Each indicator's percent of target to date at the end of each span."""
+    ends = [end for _start, end in spans]
+    return {
+        indicator_id: [to_date.percent_of_target for to_date in progress_at(rule, rows.get(indicator_id, []), ends)]
+        for indicator_id, rule in rules.items()
+    }
+
+
+def aligned_trend(
+    weights: dict[int, Decimal], percents: dict[int, list[Decimal | None]], spans: list[Span]
+) -> list[tuple[Span, Decimal | None]]:
+    """A national target's or funder goal's progress to date at the end of each span: Σ w·π / Σ w
+    over its indicators with π to date defined then (docs/design.md §5), as `compute_alignment`
+    gives it when asked `as_of` that day. `percents` are `percents_at` the same spans."""
+    return [
+        (
+            span,
+            rollup_math.weighted_progress(
+                (weight, rollup_math.indicator_progress(percents[indicator_id][index]))
+                for indicator_id, weight in weights.items()
+            ),
+        )
+        for index, span in enumerate(spans)
+    ]
+
+
+def national_target_trends(access: Access, today: datetime.date, last: int) -> dict[int, list[Decimal | None]]:
+    """Every national target's progress to date at the end of each of the last `last` calendar
+    quarters, over the indicators of the programmes the user sees (two queries)."""
+    weights: dict[int, dict[int, Decimal]] = defaultdict(dict)
+    rules: dict[int, IndicatorRule] = {}
+    for target_id, indicator_id, weight, measure, aggregation, direction in (
+        Alignment.objects.filter(national_target__isnull=False)
+        .filter(access.programme_filter("indicator__programme"))
+        .values_list(
+            "national_target_id",
+            "indicator_id",
+            "weight",
+            "indicator__measure",
+            "indicator__time_aggregation",
+            "indicator__direction",
+        )
+    ):
+        weights[target_id][indicator_id] = weight
+        rules[indicator_id] = IndicatorRule(measure, aggregation, direction)
+    rows = programme_period_rows(list(rules))
+    first = first_period_start(rows)
+    if first is None:
+        return {}
+    spans = quarter_spans(first, today)[-last:]
+    percents = percents_at(rules, rows, spans)
+    return {
+        target_id: [progress for _span, progress in aligned_trend(own, percents, spans)]
+        for target_id, own in weights.items()
+    }
+
+
+def indicator_trends(indicators: list[Indicator], today: datetime.date, last: int) -> dict[int, list[Decimal | None]]:
+    """Each indicator's percent of target to date at the end of its last `last` periods so far
+    (one query; the indicators come with their programme)."""
+    rows = programme_period_rows([indicator.pk for indicator in indicators])
+    return {
+        indicator.pk: [to_date.percent_of_target for _span, to_date in trend]
+        for indicator in indicators
+        if (trend := indicator_trend(indicator, rows.get(indicator.pk, []), today, last))
+    }

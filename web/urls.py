@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import accounts, completeness, registry, views
+from . import accounts, completeness, drilldown, registry, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -13,6 +13,9 @@ urlpatterns = [
     path("programmes/<int:pk>/", views.programme_detail, name="programme_detail"),
     path("municipalities/", views.municipality_list, name="municipality_list"),
     path("municipalities/<int:pk>/", views.municipality_detail, name="municipality_detail"),
+    path("national-targets/<int:pk>/", drilldown.national_target_detail, name="national_target_detail"),
+    path("funder-goals/<int:pk>/", drilldown.funder_goal_detail, name="funder_goal_detail"),
+    path("indicators/<int:pk>/", drilldown.indicator_detail, name="indicator_detail"),
     path("activities/", views.activity_list, name="activity_list"),
     path("activities/new/", views.activity_create_view, name="activity_create"),
     path("activities/<int:pk>/edit/", views.activity_update_view, name="activity_update"),

@@ -28,7 +28,7 @@ from projects.models import Activity, Twinning, Workstream
 from projects.selectors import programme_municipality_ids
 from projects.services import activity_create, activity_update
 
-from . import approvals, dashboards, downloads, selectors, spreadsheets
+from . import approvals, dashboards, downloads, drilldown, selectors, spreadsheets
 from .forms import ActivityForm, UploadForm, page_date
 from .results import Grid, grid_withdraw
 
@@ -74,6 +74,7 @@ def ministry_dashboard(request):
     context = dashboards.ministry_context(access)
     if (download := downloads.answer(request, context, downloads.MINISTRY, stem="ministry")) is not None:
         return download
+    context["national_trends"] = drilldown.national_target_sparklines(access)
     return render(request, "web/ministry_dashboard.html", context)
 
 
@@ -94,6 +95,9 @@ def donor_dashboard(request):
     context["donors"] = donors
     if (download := downloads.answer(request, context, downloads.DONOR, stem=f"donor-{donor.pk}")) is not None:
         return download
+    context["indicator_trends"] = drilldown.indicator_sparklines(
+        [row["indicator"] for row in context["indicator_rows"]]
+    )
     return render(request, "web/donor_dashboard.html", context)
 
 

@@ -26,6 +26,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
+from django.db.models import Count
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -273,6 +274,21 @@ class Command(BaseCommand):
         indicator = programme.indicators.order_by("code").first()
         result = Result.objects.filter(indicator=indicator, municipality=municipality).order_by("-period_start").first()
         quarter = result.period_start
+        # The drill-down pages at their largest: the national target with the most indicators,
+        # the donor's top goal (it counts every goal below it), the indicator of the grid.
+        target = NationalTarget.objects.annotate(n=Count("alignments")).order_by("-n", "pk").first()
+        goal = (
+            FunderGoal.objects.filter(donor__memberships__user__username="bench_donor", parent__isnull=True)
+            .order_by("pk")
+            .first()
+        )
+        drill_down = [("indicator page", "bench_donor", reverse("indicator_detail", args=[indicator.pk]))]
+        if target is not None:
+            drill_down.append(
+                ("national target page", "bench_ministry", reverse("national_target_detail", args=[target.pk]))
+            )
+        if goal is not None:
+            drill_down.append(("funder goal page", "bench_donor", reverse("funder_goal_detail", args=[goal.pk])))
         return [
             ("ministry dashboard", "bench_ministry", reverse("ministry_dashboard")),
             ("donor dashboard", "bench_donor", reverse("donor_dashboard")),
@@ -295,6 +311,7 @@ class Command(BaseCommand):
                 f"{reverse('spreadsheet')}?programme={programme.pk}&municipality={municipality.pk}"
                 f"&on={quarter}&download=1",
             ),
+            *drill_down,
         ]
 
     def report(self, repeat: int, language: str):
