@@ -1,8 +1,9 @@
 """The set-up pages' addresses, gathered from the module that owns each page."""
 
-from . import alignment, frameworks, indicators, people, programmes, targets
+from . import alignment, frameworks, home, indicators, people, programmes, targets
 
 urlpatterns = [
+    *home.urlpatterns,
     *frameworks.urlpatterns,
     *programmes.urlpatterns,
     *indicators.urlpatterns,

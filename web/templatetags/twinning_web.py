@@ -57,6 +57,8 @@ def nav_items(context):
     can_approve = access.is_superuser or access.organisation_ids(role=Membership.Role.APPROVER)
     if can_approve:
         items.append((reverse("approval_queue"), _("Approvals")))
+    if access.sees_everything or access.may_write_anything():
+        items.append((reverse("setup_home"), _("Set-up")))
     current = request.path
     return [{"url": url, "label": label, "current": current == url} for url, label in items]
 
