@@ -265,3 +265,9 @@ def test_query_counts_do_not_grow_with_the_tree_or_its_history(world, donor_a_ed
     after = [count(donor_a_editor, page) for page in pages]
     assert before == after, dict(zip(pages, zip(before, after, strict=True), strict=True))
     assert max(after) <= 15
+
+
+def test_the_admin_offers_no_delete_for_a_goal_the_service_would_refuse(world, admin_client):
+    aligned = world.funder_goals["a"]
+    assert admin_client.get(reverse("admin:indicators_fundergoal_delete", args=[aligned.pk])).status_code == 403
+    assert FunderGoal.objects.filter(pk=aligned.pk).exists()
