@@ -56,7 +56,9 @@ def shown(value, *, names: Mapping[int, str] | None = None) -> str:
     if isinstance(value, datetime.date):
         return date_format(value, "SHORT_DATE_FORMAT")
     if isinstance(value, list | tuple):
-        return ", ".join(str(item) for item in value)
+        # Codes ("11.3, 16.7") hold no letter to set their direction: isolated left to right, so
+        # an Arabic page does not turn the list around its commas.
+        return "\u2066" + ", ".join(str(item) for item in value) + "\u2069"
     return Truncator(str(value)).chars(LONG_TEXT)
 
 
