@@ -312,6 +312,9 @@ class FunderGoalAdmin(TranslatedServiceAdmin):
     def service_delete(self, request, obj):
         services.funder_goal_delete(funder_goal=obj)
 
+    def delete_refusal(self, obj):
+        return services.funder_goal_delete_refusal(obj)
+
 
 @admin.register(Alignment)
 class AlignmentAdmin(ServiceAdmin):

@@ -52,6 +52,7 @@ from .models import (
     StandardIndicator,
     Target,
 )
+from .sdg import unknown_sdg_targets
 
 MAX_BULK_RESULTS = 10_000
 EVIDENCE_URL_VALIDATOR = URLValidator(schemes=["http", "https"])
@@ -1702,6 +1703,20 @@ def _clean_sdg_targets(sdg_targets: Iterable[str]) -> list[str]:
                 % {"codes": ", ".join(wrong)}
             }
         )
+    # Well formed is not enough: 11.9 reads like a target but the UN list has none, and a
+    # report that counts towards it would count towards nothing.
+    unknown = unknown_sdg_targets(dict.fromkeys(codes))
+    if unknown:
+        raise ValidationError(
+            {
+                "sdg_targets": ngettext_lazy(
+                    "%(codes)s: there is no SDG target with this code. Pick it from the list of the 169 targets.",
+                    "%(codes)s: there are no SDG targets with these codes. Pick them from the list of the 169 targets.",
+                    "count",
+                )
+                % {"codes": ", ".join(unknown), "count": len(unknown)}
+            }
+        )
     return sorted(set(codes), key=sdg_target_sort_key)
 
 
@@ -1801,8 +1816,40 @@ def funder_goal_update(*, funder_goal: FunderGoal, sdg_targets: Iterable[str] | 
     return funder_goal
 
 
+def funder_goal_delete_refusal(funder_goal: FunderGoal) -> ValidationError | None:
+    """Why `funder_goal_delete` would refuse now, or None. Deleting a goal would take its sub-goals
+    with it, and alignments to it belong to the programmes that made them: a goal with either is
+    not deleted, so no part of a donor's framework or a programme's alignment goes as a side effect."""
+    children = funder_goal.children.count()
+    if children:
+        return ValidationError(
+            ngettext_lazy(
+                "This goal has %(count)d sub-goal. Move it under another goal or delete it first.",
+                "This goal has %(count)d sub-goals. Move them under another goal or delete them first.",
+                "count",
+            )
+            % {"count": children}
+        )
+    aligned = funder_goal.alignments.count()
+    if aligned:
+        return ValidationError(
+            ngettext_lazy(
+                "%(count)d indicator is aligned to this goal. Remove that alignment first.",
+                "%(count)d indicators are aligned to this goal. Remove those alignments first.",
+                "count",
+            )
+            % {"count": aligned}
+        )
+    return None
+
+
 @transaction.atomic
 def funder_goal_delete(*, funder_goal: FunderGoal) -> None:
+    """Delete a funder goal unless `funder_goal_delete_refusal` says why not."""
+    FunderGoal.objects.select_for_update().filter(pk=funder_goal.pk).exists()
+    refusal = funder_goal_delete_refusal(funder_goal)
+    if refusal is not None:
+        raise refusal
     funder_goal.delete()
     alignment_inputs_changed.send(sender=Alignment)
 

@@ -272,7 +272,20 @@ class Access:
         return self.is_superuser or bool(self.organisation_ids(Organisation.Kind.MINISTRY, Membership.Role.EDITOR))
 
     def can_edit_funder_goals(self, donor_id: int) -> bool:
-        return self.is_superuser or donor_id in self.organisation_ids(Organisation.Kind.DONOR, Membership.Role.EDITOR)
+        """A donor's goal tree is kept by its own editors and by the ministry's, who line the
+        donors' frameworks up with the national plan (issue 14); other donors never touch it."""
+        return (
+            self.is_superuser
+            or donor_id in self.organisation_ids(Organisation.Kind.DONOR, Membership.Role.EDITOR)
+            or bool(self.organisation_ids(Organisation.Kind.MINISTRY, Membership.Role.EDITOR))
+        )
+
+    def edits_some_funder_goals(self) -> bool:
+        return (
+            self.is_superuser
+            or bool(self.organisation_ids(Organisation.Kind.DONOR, Membership.Role.EDITOR))
+            or bool(self.organisation_ids(Organisation.Kind.MINISTRY, Membership.Role.EDITOR))
+        )
 
     def can_edit_reference_data(self) -> bool:
         """Organisations and themes: shared by everyone, kept by the ministry."""

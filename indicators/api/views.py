@@ -11,7 +11,6 @@ from rest_framework.response import Response
 from common.api.exceptions import PayloadTooLarge
 from common.api.pagination import KeysetPagination
 from common.api.views import FILTER_BACKENDS, ValuesListMixin, filterset_for
-from partners.models import Membership, Organisation
 from projects.api.base import ServiceViewSet
 from projects.api.views import ProgrammeChildViewSet
 
@@ -66,7 +65,8 @@ class NationalTargetViewSet(ServiceViewSet):
 
 
 class FunderGoalViewSet(ServiceViewSet):
-    """A donor's results framework: seen by its members and the ministry, kept by its editors."""
+    """A donor's results framework: seen by its members and the ministry, kept by its editors and
+    the ministry's (`Access.can_edit_funder_goals`)."""
 
     base_queryset = FunderGoal.objects.all()
     serializer_class = FunderGoalSerializer
@@ -78,7 +78,7 @@ class FunderGoalViewSet(ServiceViewSet):
         return queryset.filter(access.funder_goal_filter())
 
     def may_write(self, access):
-        return access.is_superuser or bool(access.organisation_ids(Organisation.Kind.DONOR, Membership.Role.EDITOR))
+        return access.edits_some_funder_goals()
 
     def may_write_object(self, access, obj):
         return access.can_edit_funder_goals(obj.donor_id)

@@ -283,9 +283,9 @@ def test_sdg_codes_with_numbered_and_lettered_targets_of_one_goal(demo):
 
     assert NationalTarget.objects.get(code="NT-06").sdg_targets == ["11.5", "11.b", "13.1"]
     target = services.national_target_create(
-        code="NT-SDG", title_en="Mixed codes", sdg_targets=["11.b", "11.10", "11.3", "11.a"]
+        code="NT-SDG", title_en="Mixed codes", sdg_targets=["16.b", "16.10", "16.3", "16.a"]
     )
-    assert target.sdg_targets == ["11.3", "11.10", "11.a", "11.b"]
+    assert target.sdg_targets == ["16.3", "16.10", "16.a", "16.b"]
 
 
 def test_refuses_without_debug_or_the_demo_flag(db, settings):
