@@ -319,7 +319,8 @@ def _history_rows(programme: Programme) -> list[dict]:
         changes = []
         if older is not None and record.history_type == "~":
             delta = record.diff_against(older, included_fields=list(HISTORY_FIELDS))
-            changes = [(labels[c.field], c.old, c.new) for c in delta.changes]
+            # An empty text stored as NULL by older writers and as "" by this form is no change.
+            changes = [(labels[c.field], c.old, c.new) for c in delta.changes if c.old or c.new]
         rows.append({"record": record, "changes": changes})
     return rows[:HISTORY_ROWS]
 

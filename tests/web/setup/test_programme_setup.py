@@ -65,6 +65,20 @@ def test_the_implementer_creates_a_programme_in_arabic_and_then_edits_it(world, 
     assert changed["Reporting due (days)"] == (45, 60)
 
 
+def test_the_history_names_only_what_changed(world, client_for):
+    p1 = world.programmes["p1"]
+    client = client_for("implementer_editor")
+    form = client.get(edit_url(p1)).context["form"]
+    data = {name: form[name].value() for name in form.fields}
+    data = {name: ("" if value is None else value) for name, value in data.items()}
+    data["donors"] = [donor.pk for donor in p1.donors.all()]
+    data["implementer"], data["counterpart"] = p1.implementer_id, p1.counterpart_id
+    data["reporting_due_days"] = "21"
+    assert client.post(edit_url(p1), data).status_code == 302
+    newest = client.get(edit_url(p1)).context["history"][0]
+    assert [(str(label), old, new) for label, old, new in newest["changes"]] == [("Reporting due (days)", 30, 21)]
+
+
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [
