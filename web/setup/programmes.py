@@ -31,7 +31,7 @@ from projects.services import (
     workstream_update,
 )
 
-from ..forms import DateInput
+from ..forms import PageDateField
 
 HISTORY_FIELDS = (
     "code",
@@ -119,8 +119,8 @@ class ProgrammeForm(BilingualForm):
     counterpart = forms.ModelChoiceField(
         label=_label(Programme, "counterpart"), queryset=Organisation.objects.none(), required=False
     )
-    start_date = forms.DateField(label=_label(Programme, "start_date"), widget=DateInput())
-    end_date = forms.DateField(label=_label(Programme, "end_date"), widget=DateInput())
+    start_date = PageDateField(label=_label(Programme, "start_date"))
+    end_date = PageDateField(label=_label(Programme, "end_date"))
     budget = forms.DecimalField(
         label=_label(Programme, "budget"), required=False, widget=forms.NumberInput(attrs={**LTR, "step": "any"})
     )
@@ -175,7 +175,7 @@ class TwinningForm(BilingualForm):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("At least two: the Libyan municipality and its partner."),
     )
-    signed_on = forms.DateField(label=_label(Twinning, "signed_on"), required=False, widget=DateInput())
+    signed_on = PageDateField(label=_label(Twinning, "signed_on"), required=False)
     status = forms.ChoiceField(label=_label(Twinning, "status"), choices=Twinning.Status.choices)
 
     def __init__(self, *args, **kwargs):
