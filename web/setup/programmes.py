@@ -239,7 +239,7 @@ def setup_links(programme_id: int) -> dict[str, str]:
     links = {}
     for key, name, tail in (
         ("indicators", "setup_indicator_list", "indicators/"),
-        ("targets", "setup_targets", "targets/"),
+        ("targets", "setup_target_grid", "targets/"),
         ("alignment", "setup_alignment", "alignment/"),
     ):
         try:

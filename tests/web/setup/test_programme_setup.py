@@ -214,9 +214,12 @@ def test_the_list_shows_the_programmes_one_may_set_up(world, client_for):
     assert [(row["programme"].code, row["editable"]) for row in listed] == [("P1", True)]
     listed = client_for("ministry_approver").get(reverse("setup_programme_list")).context["rows"]
     assert [(row["programme"].code, row["editable"]) for row in listed] == [("P1", False), ("P2", False)]
-    assert listed[0]["links"]["alignment"] == reverse(
-        "setup_alignment", kwargs={"programme_id": listed[0]["programme"].pk}
-    )
+    first = listed[0]["programme"].pk
+    assert listed[0]["links"] == {
+        "indicators": reverse("setup_indicator_list", kwargs={"programme_id": first}),
+        "targets": reverse("setup_target_grid", kwargs={"programme_id": first}),
+        "alignment": reverse("setup_alignment", kwargs={"programme_id": first}),
+    }
 
 
 def count_queries(client, address) -> int:
