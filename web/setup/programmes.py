@@ -3,7 +3,8 @@ languages, dates, donors, implementer, reporting deadline…), and its twinnings
 all through `projects.services`, so a new team can set a programme up end to end on the pages.
 
 Who: `Access.can_create_programmes` creates; `Access.can_edit_programme_id` edits a programme and
-its twinnings and workstreams (403 for others who see it, 404 for those who do not)."""
+its twinnings and workstreams (403 for others who see it, 404 for those who do not). The list is
+open to every signed-in user: those who set nothing up find there the alignment of what they see."""
 
 from django import forms
 from django.contrib import messages
@@ -251,14 +252,17 @@ def setup_links(programme_id: int) -> dict[str, str]:
 
 @login_required
 def programme_setup_list(request):
+    """The programmes one sets up; for someone who sets up none (the set-up home links here for
+    everyone), the programmes they see, each with its alignment to read."""
     access = access_for(request.user)
     aligns_all = access.can_edit_national_targets()  # ministry editors align every programme
-    if not (access.can_create_programmes() or access.edits_some_programme or aligns_all):
-        raise PermissionDenied
+    sets_up = access.can_create_programmes() or access.edits_some_programme or aligns_all
     programmes = Programme.objects.select_related("implementer").prefetch_related(
         Prefetch("donors", queryset=Organisation.objects.order_by("name"))
     )
-    if not (access.is_superuser or aligns_all):
+    if not sets_up:
+        programmes = access.programmes(programmes)
+    elif not (access.is_superuser or aligns_all):
         programmes = programmes.filter(pk__in=access.implemented_programme_ids(Membership.Role.EDITOR))
     rows = [
         {
@@ -271,7 +275,7 @@ def programme_setup_list(request):
     return render(
         request,
         "web/setup/programme_list.html",
-        {"rows": rows, "can_create": access.can_create_programmes()},
+        {"rows": rows, "can_create": access.can_create_programmes(), "sets_up": sets_up},
     )
 
 
