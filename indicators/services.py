@@ -1892,3 +1892,101 @@ def alignment_update(*, alignment: Alignment, **changes) -> Alignment:
 def alignment_delete(*, alignment: Alignment) -> None:
     alignment.delete()
     alignment_inputs_changed.send(sender=Alignment)
+
+
+def clean_alignment_weight(weight: Decimal | int | str | None) -> Decimal:
+    """A weight as an alignment stores it (a number of at most 8 digits, 4 after the point, never
+    negative; none given is 1), checked without a query, so a whole matrix costs none per cell."""
+    value = _parse_weight(weight)
+    try:
+        value = Alignment._meta.get_field("weight").clean(value, None)
+    except ValidationError as error:
+        raise ValidationError({"weight": error.messages}) from error
+    if value < 0:
+        raise ValidationError({"weight": _("The weight cannot be negative.")})
+    return value
+
+
+@dataclass(frozen=True)
+class AlignmentCell:
+    """One cell of an alignment matrix as it is to be: the indicator aligned to one national
+    target or funder goal with a weight (none given: 1), or not aligned."""
+
+    indicator: Indicator
+    national_target: NationalTarget | None = None
+    funder_goal: FunderGoal | None = None
+    aligned: bool = True
+    weight: Decimal | int | str | None = None
+
+
+@dataclass
+class AlignmentsOutcome:
+    created: list[Alignment] = field(default_factory=list)
+    updated: list[Alignment] = field(default_factory=list)
+    deleted: list[Alignment] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.deleted)
+
+
+@transaction.atomic
+def alignments_set(*, cells: Sequence[AlignmentCell], user: AbstractBaseUser | None = None) -> AlignmentsOutcome:
+    """Bring every given cell to the state it asks for, all or nothing: a bad cell raises
+    `BulkValidationError` whose rows are the cells' indexes, and nothing is written. Cells already
+    as asked are left alone; one alignment recompute for the whole batch."""
+    indicator_ids = {cell.indicator.pk for cell in cells}
+    stored = {
+        (alignment.indicator_id, alignment.national_target_id, alignment.funder_goal_id): alignment
+        for alignment in Alignment.objects.select_for_update().filter(indicator_id__in=indicator_ids).order_by("pk")
+    }
+    outcome, errors = AlignmentsOutcome(), []
+    for index, cell in enumerate(cells):
+        if (cell.national_target is None) == (cell.funder_goal is None):
+            message = _("Align the indicator to exactly one national target or funder goal.")
+            errors.append(RowError(index, "non_field_errors", message))
+            continue
+        key = (
+            cell.indicator.pk,
+            cell.national_target.pk if cell.national_target else None,
+            cell.funder_goal.pk if cell.funder_goal else None,
+        )
+        current = stored.get(key)
+        if not cell.aligned:
+            if current is not None:
+                outcome.deleted.append(current)
+            continue
+        try:
+            weight = clean_alignment_weight(cell.weight)
+        except ValidationError as error:
+            errors.append(RowError(index, "weight", " ".join(str(m) for m in error.messages)))
+            continue
+        if current is None:
+            outcome.created.append(
+                Alignment(
+                    indicator=cell.indicator,
+                    national_target=cell.national_target,
+                    funder_goal=cell.funder_goal,
+                    weight=weight,
+                )
+            )
+        elif current.weight != weight:
+            current.weight = weight
+            outcome.updated.append(current)
+    if errors:
+        raise BulkValidationError(errors)
+    for alignment in outcome.deleted:
+        alignment._history_user = user
+        alignment.delete()
+    if outcome.updated:
+        bulk_update_with_history(outcome.updated, Alignment, ["weight"], default_user=user)
+    if outcome.created:
+        try:
+            with transaction.atomic():
+                outcome.created = bulk_create_with_history(outcome.created, Alignment, default_user=user)
+        except IntegrityError as error:  # another user aligned one of these cells after our read
+            message = _("Someone else changed these alignments at the same time; try again.")
+            raise BulkValidationError([RowError(0, "non_field_errors", message)]) from error
+    if outcome.changed:
+        alignment_inputs_changed.send(sender=Alignment)
+    return outcome

@@ -268,6 +268,42 @@ class Access:
             Organisation.Kind.MUNICIPALITY, Membership.Role.APPROVER
         ) and self.sees_programme(programme_id)
 
+    def can_align(self, programme_id: int, goal_donor_id: int | None = None) -> bool:
+        """Lining a programme's indicators up against national targets and funder goals is the
+        ministry editors' and the programme's editors'; its donors and everyone else who sees it
+        read the alignments. The programme's editors align to the goals of its own donors only
+        (with `goal_donor_id`, the donor of the goal at hand). The API and the pages ask this."""
+        if self.can_edit_national_targets():
+            return True
+        if not self.can_edit_programme_id(programme_id):
+            return False
+        return goal_donor_id is None or (
+            Programme.donors.through.objects.filter(programme_id=programme_id, organisation_id=goal_donor_id).exists()
+        )
+
+    def alignment_goal_filter(self, programme_id: int, donor_path: str = "donor") -> Q:
+        """The funder goals an alignment of the programme's indicators may name: its donors' goals,
+        all of them for whoever aligns the programme (no one aligns to a goal they cannot see),
+        otherwise only those the user sees (docs/design.md §7)."""
+        funders = Q(
+            **{
+                f"{donor_path}_id__in": Programme.donors.through.objects.filter(programme_id=programme_id).values(
+                    "organisation_id"
+                )
+            }
+        )
+        if self.can_align(programme_id):
+            return funders
+        return funders & self.funder_goal_filter(donor_path)
+
+    def alignable_goal_filter(self, donor_path: str = "donor") -> Q:
+        """Goals the user may name in any alignment: those seen, and the goals of the donors of the
+        programmes the user edits (a subquery, so a donor of several programmes is one row)."""
+        if self.sees_everything:
+            return Q()
+        donors = Programme.donors.through.objects.filter(programme_id__in=self._programmes_editable)
+        return self.funder_goal_filter(donor_path) | Q(**{f"{donor_path}_id__in": donors.values("organisation_id")})
+
     def can_edit_national_targets(self) -> bool:
         return self.is_superuser or bool(self.organisation_ids(Organisation.Kind.MINISTRY, Membership.Role.EDITOR))
 

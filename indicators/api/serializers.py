@@ -34,6 +34,10 @@ def visible_goals(access, queryset):
     return queryset.filter(access.funder_goal_filter())
 
 
+def alignable_goals(access, queryset):
+    return queryset.filter(access.alignable_goal_filter())
+
+
 class NationalTargetSerializer(APIModelSerializer):
     translated_fields = ("title", "description")
     owner = serializers.PrimaryKeyRelatedField(queryset=organisations, required=False, allow_null=True)
@@ -151,7 +155,7 @@ class AlignmentSerializer(APIModelSerializer):
         queryset=NationalTarget.objects.all(), required=False, allow_null=True
     )
     funder_goal = ScopedRelatedField(
-        scope=visible_goals, queryset=FunderGoal.objects.all(), required=False, allow_null=True
+        scope=alignable_goals, queryset=FunderGoal.objects.all(), required=False, allow_null=True
     )
 
     class Meta:

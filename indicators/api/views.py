@@ -140,8 +140,9 @@ class StandardIndicatorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
 
 
 class AlignmentViewSet(ServiceViewSet):
-    """Indicators counted towards national targets (aligned by the ministry or the programme's
-    implementer) or funder goals (aligned by the donor's editors)."""
+    """Indicators counted towards national targets or funder goals: aligned by ministry editors
+    and the programme's editors (`Access.can_align`, the rule of the alignment page too); the
+    donors see them."""
 
     base_queryset = Alignment.objects.all()
     serializer_class = AlignmentSerializer
@@ -160,11 +161,9 @@ class AlignmentViewSet(ServiceViewSet):
         return access.may_write_anything()
 
     def _may(self, access, indicator, national_target, funder_goal) -> bool:
-        if funder_goal is not None:
-            return access.can_edit_funder_goals(funder_goal.donor_id)
         if indicator is None:
             return True
-        return access.can_edit_national_targets() or access.can_edit_programme_id(indicator.programme_id)
+        return access.can_align(indicator.programme_id, funder_goal.donor_id if funder_goal is not None else None)
 
     def may_write_object(self, access, obj):
         return self._may(access, obj.indicator, obj.national_target, obj.funder_goal)
