@@ -190,7 +190,8 @@ row_counts AS (
 )
 SELECT GROUPING(programme_id, indicator_id, municipality_id) AS level,
        programme_id, indicator_id, municipality_id,
-       SUM(expected)::int AS expected, SUM(on_time)::int AS on_time, SUM(late)::int AS late
+       COALESCE(SUM(expected), 0)::int AS expected, COALESCE(SUM(on_time), 0)::int AS on_time,
+       COALESCE(SUM(late), 0)::int AS late
 FROM row_counts
 GROUP BY GROUPING SETS ((programme_id, indicator_id, municipality_id), (municipality_id), (programme_id), ())
 """
