@@ -23,7 +23,7 @@ from indicators.sdg import sdg_goals, sdg_targets
 from partners.models import Organisation
 from projects.access import access_for
 
-from ..forms import DateInput
+from ..forms import PageDateField
 from .history import field_labels, history_rows, related_ids
 
 NATIONAL_TARGET_HISTORY_FIELDS = (
@@ -197,7 +197,7 @@ class NationalTargetForm(FrameworkForm):
         required=False,
         help_text=_("The part of the ministry that answers for this target."),
     )
-    deadline = forms.DateField(label=_("Deadline"), required=False, widget=DateInput())
+    deadline = PageDateField(label=_("Deadline"), required=False)
 
     model = NationalTarget
 

@@ -30,6 +30,7 @@ from partners.models import Membership
 from projects.access import Access, access_for
 from projects.models import Programme, Workstream
 
+from ..forms import PageDateField
 from ..templatetags.twinning_web import num
 
 # Translated fields: each is two inputs, English and Arabic; one language is enough.
@@ -80,13 +81,6 @@ def _page_languages() -> tuple[str, str]:
     return ("ar", "en") if (get_language() or "").startswith("ar") else ("en", "ar")
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
-
-
 def _form_field(model, name: str, language: str | None = None) -> forms.Field:
     """The model's own form field (label, length, choices, digits), with the widget the pages use;
     a translated field's column in one language is an optional text input marked with it."""
@@ -107,8 +101,8 @@ def _form_field(model, name: str, language: str | None = None) -> forms.Field:
     field.label = capfirst(model_field.verbose_name)
     if isinstance(field, forms.DecimalField):
         field.widget.attrs.update({"dir": "ltr", "inputmode": "decimal"})
-    if isinstance(field, forms.DateField):
-        field.widget = DateInput()
+    if isinstance(field, forms.DateField):  # typed as on every page, hinted in the page's language
+        field = PageDateField(label=field.label, required=field.required, help_text=field.help_text)
     if name == "code":
         field.widget.attrs.update({"dir": "ltr", "autocomplete": "off"})
     return field

@@ -177,7 +177,8 @@ def test_the_arabic_form_asks_arabic_first_and_answers_in_arabic(world, ministry
     assert '<html lang="ar" dir="rtl">' in page
     assert page.index('name="title_ar"') < page.index('name="title_en"')
     assert "تعزيز التوسع الحضري الشامل للجميع" in page  # SDG 11.3 in the UN's Arabic
-    assert 'type="date" name="deadline"' in page
+    deadline = page.split('name="deadline"', 1)[1].split(">", 1)[0]
+    assert 'dir="ltr"' in deadline and "اليوم/الشهر/السنة" in page  # typed left to right, hinted in Arabic
 
     address = url("setup_national_target_create", language="ar")
     response = ministry_editor.post(address, form_data(title_en="", title_ar=""))
