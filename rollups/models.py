@@ -122,6 +122,17 @@ class Rollup(models.Model):
                 name="rollup_to_date_on_lop_rows_only",
             ),
         ]
+        indexes = [
+            # The dashboards count each place's indicators by status to date from this index alone
+            # (web/dashboards.municipality_overview). Life-of-programme totals only: a few rows per
+            # indicator, so a full recompute hardly notices it.
+            models.Index(
+                fields=["scope", "scope_id"],
+                include=["status_to_date"],
+                condition=Q(period_start__isnull=True, disaggregation_category=""),
+                name="rollup_lop_status_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         period = f"{self.period_start}–{self.period_end}" if self.period_start else "LoP"

@@ -337,7 +337,7 @@ def municipality_overview() -> list[dict]:
         )
         .order_by()
         .values("scope_id", "status_to_date")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))  # not Count("id"): the count is read from rollup_lop_status_idx alone
         .values_list("scope_id", "status_to_date", "n")
     ):
         statuses[scope_id][status] = n

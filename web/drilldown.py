@@ -227,7 +227,8 @@ def aligned_trend_context(
 ) -> dict:
     """The aligned progress to date at the end of each calendar quarter so far, the quarters
     named after the fiscal year given: a chart and its numbers (one query)."""
-    rows = selectors.programme_period_rows(list(weights))
+    programme_of = {indicator.pk: indicator.programme_id for indicator in indicators}
+    rows = selectors.programme_period_rows({pk: programme_of[pk] for pk in weights if pk in programme_of})
     first = selectors.first_period_start(rows)
     if first is None:
         return {"chart": None, "rows": []}

@@ -281,16 +281,20 @@ class IndicatorRule:
     direction: str
 
 
-def programme_period_rows(indicator_ids) -> dict[int, list[rollup_math.PeriodRow]]:
-    """The stored programme-wide period rows (totals) of these indicators, by period end."""
+def programme_period_rows(programme_of: dict[int, int]) -> dict[int, list[rollup_math.PeriodRow]]:
+    """The stored programme-wide period rows (totals) of these indicators (indicator id →
+    its programme id), by period end. Asked by (indicator, programme) so that each is a prefix
+    of the rollups' unique cell index: by indicator alone PostgreSQL reads every municipality's
+    rows of the indicator to keep the programme's (0.3 s for 200 indicators at national scale)."""
     rows: dict[int, list[rollup_math.PeriodRow]] = defaultdict(list)
+    if not programme_of:
+        return rows
+    cells = Q()
+    for indicator_id, programme_id in programme_of.items():
+        cells |= Q(indicator_id=indicator_id, scope_id=programme_id)
     for indicator_id, start, end, target, actual in (
-        Rollup.objects.filter(
-            indicator_id__in=indicator_ids,
-            scope=Rollup.Scope.PROGRAMME,
-            period_start__isnull=False,
-            disaggregation_category="",
-        )
+        Rollup.objects.filter(cells)
+        .filter(scope=Rollup.Scope.PROGRAMME, period_start__isnull=False, disaggregation_category="")
         .order_by("indicator_id", "period_end", "period_start")
         .values_list("indicator_id", "period_start", "period_end", "target", "actual")
     ):
@@ -390,12 +394,14 @@ def national_target_trends(access: Access, today: datetime.date, last: int) -> d
     quarters, over the indicators of the programmes the user sees (two queries)."""
     weights: dict[int, dict[int, Decimal]] = defaultdict(dict)
     rules: dict[int, IndicatorRule] = {}
-    for target_id, indicator_id, weight, measure, aggregation, direction in (
+    programme_of: dict[int, int] = {}
+    for target_id, indicator_id, programme_id, weight, measure, aggregation, direction in (
         Alignment.objects.filter(national_target__isnull=False)
         .filter(access.programme_filter("indicator__programme"))
         .values_list(
             "national_target_id",
             "indicator_id",
+            "indicator__programme_id",
             "weight",
             "indicator__measure",
             "indicator__time_aggregation",
@@ -404,7 +410,8 @@ def national_target_trends(access: Access, today: datetime.date, last: int) -> d
     ):
         weights[target_id][indicator_id] = weight
         rules[indicator_id] = IndicatorRule(measure, aggregation, direction)
-    rows = programme_period_rows(list(rules))
+        programme_of[indicator_id] = programme_id
+    rows = programme_period_rows(programme_of)
     first = first_period_start(rows)
     if first is None:
         return {}
@@ -419,7 +426,7 @@ def national_target_trends(access: Access, today: datetime.date, last: int) -> d
 def indicator_trends(indicators: list[Indicator], today: datetime.date, last: int) -> dict[int, list[Decimal | None]]:
     """Each indicator's percent of target to date at the end of its last `last` periods so far
     (one query; the indicators come with their programme)."""
-    rows = programme_period_rows([indicator.pk for indicator in indicators])
+    rows = programme_period_rows({indicator.pk: indicator.programme_id for indicator in indicators})
     return {
         indicator.pk: [to_date.percent_of_target for _span, to_date in trend]
         for indicator in indicators

@@ -59,6 +59,8 @@ TABLES = [
 # The page shows these as the colour of a progress bar (explained by its legend); the file, which
 # has no bar, says them in words.
 COLOUR_ONLY = {("national-targets", "Status to date"), ("indicators", "Status to date")}
+# Shown on the page only when there are some; the file always gives the count.
+NOTED_WHEN_ANY = {("national-targets", "Indicators not measurable yet")}
 
 
 def page_url(world, page, language="en"):
@@ -136,6 +138,8 @@ def test_each_table_downloads_the_rows_the_page_shows(world, client_for, page, r
     for downloaded, page_row in zip(rows, on_page, strict=True):
         for index, cell in enumerate(downloaded):
             if (table, header[index]) in COLOUR_ONLY:
+                continue
+            if (table, header[index]) in NOTED_WHEN_ANY and cell == 0:
                 continue
             expected = " ".join(shown(cell, index in percents).split())
             assert expected in page_row, (header[index], expected, page_row)
