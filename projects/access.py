@@ -332,8 +332,15 @@ class Access:
         aliases and the review of duplicate candidates are the ministry editors'."""
         return self.is_superuser or bool(self.organisation_ids(Organisation.Kind.MINISTRY, Membership.Role.EDITOR))
 
+    def manages_every_organisations_people(self) -> bool:
+        """The ministry's administrators run the system: they give a new municipality, donor or
+        implementer its first administrator and handle people who left, without the Django admin."""
+        return self.is_superuser or bool(self.organisation_ids(Organisation.Kind.MINISTRY, Membership.Role.ADMIN))
+
     def can_manage_memberships(self, organisation_id: int) -> bool:
-        return self.is_superuser or organisation_id in self.organisation_ids(role=Membership.Role.ADMIN)
+        return self.manages_every_organisations_people() or organisation_id in self.organisation_ids(
+            role=Membership.Role.ADMIN
+        )
 
 
 ANONYMOUS = Access(user_id=None)

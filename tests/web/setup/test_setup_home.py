@@ -77,3 +77,21 @@ def test_the_setup_home_costs_the_same_queries_for_many_organisations(world, cli
         f.MembershipFactory(user=admin, organisation=f.MunicipalityFactory(), role=Membership.Role.ADMIN)
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(SETUP)
+
+
+def test_the_ministrys_administrators_manage_every_organisations_people(world, client_for):
+    """A new municipality gets its first administrator from the ministry, not from a superuser."""
+    ministry_admin = f.UserFactory()
+    f.MembershipFactory(user=ministry_admin, organisation=world.orgs["ministry"], role=Membership.Role.ADMIN)
+    client = client_for()
+    client.force_login(ministry_admin)
+    municipality = f.MunicipalityFactory()
+    people = reverse("setup_people_list", args=[municipality.pk])
+    assert client.get(people).status_code == 200
+    assert "You manage the people of every organisation" in client.get(SETUP).content.decode()
+    # An organisation's own administrator still manages only their own organisation.
+    own_admin = f.UserFactory()
+    f.MembershipFactory(user=own_admin, organisation=world.orgs["x"], role=Membership.Role.ADMIN)
+    other = client_for()
+    other.force_login(own_admin)
+    assert other.get(people).status_code == 403
