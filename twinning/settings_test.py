@@ -21,7 +21,7 @@ os.environ.setdefault("API_THROTTLE_ANON_RATE", "1000000/minute")
 os.environ.setdefault("API_THROTTLE_USER_RATE", "1000000/minute")
 os.environ.setdefault("API_THROTTLE_TOKEN_FAILURE_RATE", "1000000/minute")
 
-from .settings import *  # noqa: E402, F403 (the environment above must be set first)
+from .settings import *  # noqa: F403
 
 # Hashing passwords slowly protects real users, not test fixtures.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
