@@ -7,12 +7,6 @@ import os
 
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/twinning")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
-# Under pytest-xdist ("gw0", "gw1", …) each test process gets a Redis database of its own, so one
-# process's real Celery worker never takes another's tasks and one's cache.clear() spares the other.
-_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
-if _XDIST_WORKER.startswith("gw") and os.environ["REDIS_URL"].rsplit("/", 1)[-1].isdigit():
-    _base, _db = os.environ["REDIS_URL"].rsplit("/", 1)
-    os.environ["REDIS_URL"] = f"{_base}/{int(_db) + 1 + int(_XDIST_WORKER[2:])}"
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-for-production-use-0123456789")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 # The suite makes thousands of API requests from one address and shares one Redis between tests;
