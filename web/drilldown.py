@@ -25,8 +25,10 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import get_language_bidi
 from django.utils.translation import gettext_lazy as _
+from modeltranslation.translator import translator
 
 from indicators.models import Alignment, FunderGoal, Indicator, NationalTarget, Result
+from indicators.services import INDICATOR_FIELDS
 from partners.models import Organisation
 from projects.access import Access, access_for
 from reporting.reports import sees_municipality_rows
@@ -43,43 +45,9 @@ SPARKLINE_PERIODS = 8
 EVIDENCE_LIMIT = 50
 HISTORY_LIMIT = 20
 # The indicator's own changes are shown field by field: its definition, not its bookkeeping.
-TRANSLATED_INDICATOR_FIELDS = {
-    "name",
-    "definition",
-    "unit",
-    "data_source",
-    "collection_method",
-    "responsible",
-    "known_limitations",
-}
-INDICATOR_HISTORY_FIELDS = (
-    "code",
-    "name_en",
-    "name_ar",
-    "definition_en",
-    "definition_ar",
-    "level",
-    "unit_en",
-    "unit_ar",
-    "measure",
-    "time_aggregation",
-    "direction",
-    "frequency",
-    "baseline_value",
-    "baseline_date",
-    "lop_target",
-    "value_min",
-    "value_max",
-    "whole_numbers",
-    "data_source_en",
-    "data_source_ar",
-    "collection_method_en",
-    "collection_method_ar",
-    "responsible_en",
-    "responsible_ar",
-    "known_limitations_en",
-    "known_limitations_ar",
-)
+TRANSLATED_INDICATOR_FIELDS = set(translator.get_options_for_model(Indicator).fields)
+# What the indicator services let one change, less the workstream (an organising choice).
+INDICATOR_HISTORY_FIELDS = tuple(name for name in INDICATOR_FIELDS if name != "workstream")
 
 
 # Aligned progress and contributions ---------------------------------------------------------

@@ -6,20 +6,12 @@ from django.urls import reverse
 
 from partners.models import Membership
 from tests import factories as f
+from tests.roles import ROLE_NAMES
 
 pytestmark = pytest.mark.django_db
 
 SETUP = "/en/setup/"
-ROLES = (
-    "ministry_viewer",
-    "ministry_approver",
-    "donor_a_viewer",
-    "donor_b_viewer",
-    "implementer_editor",
-    "municipality_x_editor",
-    "municipality_y_editor",
-    "superuser",
-)
+ROLES = (*ROLE_NAMES, "superuser")
 
 
 def nav_has_setup(response) -> bool:
