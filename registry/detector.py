@@ -5,8 +5,8 @@ SQL, then scored in Python.
    municipality on the same theme (`InterventionCell`), or share an IATI identifier. Pairs linked
    by `related-activity` are added from the identifiers.
 2. Scoring (`matching.score_pair`): the facts of the interventions involved are read in a fixed
-   number of queries, then each pair is scored; titles are compared with rapidfuzz after
-   Arabic normalisation.
+   number of queries; the titles of all pairs are compared in one batch (rapidfuzz, after
+   Arabic normalisation), then each pair is scored.
 
 A run is scoped to the pairs involving some interventions (after an import or a programme
 change) or covers all of them.
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 
-from .matching import CANDIDATE_SCORE, Facts, fingerprint, score_pair
+from .matching import CANDIDATE_SCORE, Facts, fingerprint, score_pair, title_similarities
 from .models import Intervention, InterventionCell
 
 # Above this many ids a scoped query lists them in chunks.
@@ -88,10 +88,11 @@ def _related_pairs(intervention_ids: Collection[int] | None) -> set[tuple[int, i
     return pairs
 
 
-def load_facts(intervention_ids: Collection[int]) -> dict[int, Facts]:
-    """What the scorer needs of each intervention, in six queries whatever their number."""
-    ids = list(intervention_ids)
-    if not ids:
+def load_facts(intervention_ids: Collection[int] | None) -> dict[int, Facts]:
+    """What the scorer needs of each intervention (or of every one, with None), in six queries
+    whatever their number."""
+    ids = None if intervention_ids is None else list(intervention_ids)
+    if ids == []:
         return {}
     related: dict[str, dict[int, set]] = {name: defaultdict(set) for name in ("donors", "implementers")}
     for name in related:
@@ -133,7 +134,10 @@ def load_facts(intervention_ids: Collection[int]) -> dict[int, Facts]:
     return facts
 
 
-def _chunked(queryset, field: str, ids: list[int]):
+def _chunked(queryset, field: str, ids: list[int] | None):
+    if ids is None:
+        yield from queryset
+        return
     for start in range(0, len(ids), CHUNK * 10):
         yield from queryset.filter(**{f"{field}__in": ids[start : start + CHUNK * 10]})
 
@@ -142,12 +146,13 @@ def detect(intervention_ids: Collection[int] | None = None) -> dict[tuple[int, i
     """Every candidate pair (score ≥ CANDIDATE_SCORE) among the blocked pairs."""
     scope = None if intervention_ids is None else set(intervention_ids)
     pairs = blocked_pairs(scope)
-    facts = load_facts({i for pair in pairs for i in pair})
+    # A full run reads every intervention rather than list ten thousand ids in the query.
+    facts = load_facts(None if scope is None else {i for pair in pairs for i in pair})
+    pairs = [(a, b) for a, b in pairs if a in facts and b in facts]
+    similarities = title_similarities([(facts[a].titles_by_script, facts[b].titles_by_script) for a, b in pairs])
     found = {}
-    for a, b in pairs:
-        if a not in facts or b not in facts:
-            continue
-        score, reasons = score_pair(facts[a], facts[b])
+    for (a, b), similarity in zip(pairs, similarities, strict=True):
+        score, reasons = score_pair(facts[a], facts[b], similarity=similarity)
         if score >= CANDIDATE_SCORE:
             found[(a, b)] = Found(score, reasons, fingerprint(facts[a], facts[b]))
     return found

@@ -15,9 +15,12 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from itertools import pairwise
 
+import numpy
 from rapidfuzz import fuzz
+from rapidfuzz.process import cpdist
 
 # Arabic: diacritics (harakat, superscript alef, Quranic marks) and the tatweel are dropped;
 # the alef variants, taa marbuta and alef maqsura are folded.
@@ -71,26 +74,45 @@ def title_key(title: str) -> str:
 
 
 def title_similarity(first: Iterable[str], second: Iterable[str]) -> float:
-    """0–100: how alike the most alike titles of two interventions are, in either language.
-    Titles are compared as normalised `title_key`s; a title whose words all appear in the other
-    counts almost as much as an identical one (`token_set_ratio`), tempered by word order
-    (`token_sort_ratio`), so "Local revenue development" and "Local revenue development in
-    Ghadames" score high and two titles sharing one word do not."""
-    best = 0.0
-    second = [(key, _arabic(key)) for key in second if key]
-    for a in first:
-        if not a:
-            continue
-        script = _arabic(a)
-        for b, other_script in second:
-            if script != other_script:  # an Arabic and an English title never score high: skip the work
-                continue
-            score = (fuzz.token_set_ratio(a, b) + fuzz.token_sort_ratio(a, b)) / 2
-            if score > best:
-                best = score
-                if best >= 100:
-                    return best
-    return best
+    """0–100: how alike the most alike titles of two interventions are (`title_similarities`)."""
+    return title_similarities([(by_script(first), by_script(second))])[0]
+
+
+TitlesByScript = tuple[tuple[str, ...], tuple[str, ...]]
+
+
+def by_script(keys: Iterable[str]) -> TitlesByScript:
+    """Title keys split into (Latin, Arabic): titles in two scripts never score high, so each
+    script's titles are compared only with the same script's."""
+    keys = [key for key in keys if key]
+    return tuple(key for key in keys if not _arabic(key)), tuple(key for key in keys if _arabic(key))
+
+
+def title_similarities(pairs: Sequence[tuple[TitlesByScript, TitlesByScript]]) -> list[float]:
+    """For each pair of interventions' titles, 0–100: how alike their most alike titles are, in
+    either language. Titles are compared as normalised `title_key`s; a title whose words all
+    appear in the other counts almost as much as an identical one (`token_set_ratio`), tempered
+    by word order (`token_sort_ratio`), so "Local revenue development" and "Local revenue
+    development in Ghadames" score high and two titles sharing one word do not.
+
+    Every comparison of all the pairs goes to rapidfuzz at once (`cpdist`, in C++ on every
+    core): the detector compares hundreds of thousands of titles in one run."""
+    firsts, seconds, owners = [], [], []
+    for index, (first, second) in enumerate(pairs):
+        for own, other in zip(first, second, strict=True):
+            for a in own:
+                for b in other:
+                    firsts.append(a)
+                    seconds.append(b)
+                    owners.append(index)
+    best = numpy.zeros(len(pairs))
+    if firsts:
+        compared = (
+            cpdist(firsts, seconds, scorer=fuzz.token_set_ratio, dtype=numpy.float64, workers=-1)
+            + cpdist(firsts, seconds, scorer=fuzz.token_sort_ratio, dtype=numpy.float64, workers=-1)
+        ) / 2
+        numpy.maximum.at(best, owners, compared)
+    return best.tolist()
 
 
 def _arabic(text: str) -> bool:
@@ -219,6 +241,19 @@ class Facts:
             "end": self.end.isoformat() if self.end else None,
         }
 
+    @cached_property
+    def plain_json(self) -> str:
+        return json.dumps(self.as_plain(), sort_keys=True, ensure_ascii=False)
+
+    @cached_property
+    def placed_cells(self) -> frozenset[tuple[int, int]]:
+        """The cells with both a municipality and a theme."""
+        return frozenset((m, t) for m, t in self.cells if m is not None and t is not None)
+
+    @cached_property
+    def titles_by_script(self) -> TitlesByScript:
+        return by_script(self.titles)
+
 
 def dates_overlap(a: Facts, b: Facts) -> bool:
     """Open ends count as open: an intervention without an end date goes on."""
@@ -229,39 +264,50 @@ def dates_overlap(a: Facts, b: Facts) -> bool:
     )
 
 
-def score_pair(a: Facts, b: Facts) -> tuple[int, list[str]]:
+def score_pair(a: Facts, b: Facts, *, similarity: float | None = None) -> tuple[int, list[str]]:
     """The score (0–100) of two interventions being the same work, with its reasons in the
-    order of `REASONS`."""
-    reasons: set[str] = set()
+    order of `REASONS`; `similarity` is their titles' (`title_similarities`), when the caller
+    computed it with other pairs'. Called for every blocked pair, so each reason is tested
+    once, in that order."""
+    reasons = []
     points = 0.0
-    shared_cells = {(m, t) for m, t in a.cells & b.cells if m is not None and t is not None}
-    if a.municipalities & b.municipalities:
-        reasons.add("same_municipality")
-    if shared_cells or (a.themes & b.themes and not (a.municipalities and b.municipalities)):
-        reasons.add("same_theme")
-    if a.sectors & b.sectors:
-        reasons.add("same_sector")
+    if not a.municipalities.isdisjoint(b.municipalities):
+        reasons.append("same_municipality")
+        points += POINTS["same_municipality"]
+    if not a.placed_cells.isdisjoint(b.placed_cells) or (
+        not (a.municipalities and b.municipalities) and not a.themes.isdisjoint(b.themes)
+    ):
+        reasons.append("same_theme")
+        points += POINTS["same_theme"]
+    if not a.sectors.isdisjoint(b.sectors):
+        reasons.append("same_sector")
+        points += POINTS["same_sector"]
     if dates_overlap(a, b):
-        reasons.add("dates_overlap")
-    similarity = title_similarity(a.titles, b.titles)
+        reasons.append("dates_overlap")
+        points += POINTS["dates_overlap"]
+    if similarity is None:
+        similarity = title_similarities([(a.titles_by_script, b.titles_by_script)])[0]
     if similarity >= SIMILAR_TITLE:
-        reasons.add("similar_title")
+        reasons.append("similar_title")
         points += POINTS["similar_title"] * similarity / 100
-    if a.implementers & b.implementers:
-        reasons.add("shared_implementer")
+    if not a.implementers.isdisjoint(b.implementers):
+        reasons.append("shared_implementer")
+        points += POINTS["shared_implementer"]
     if a.identifier and a.identifier == b.identifier:
-        reasons.add("same_identifier")
+        reasons.append("same_identifier")
+        points += POINTS["same_identifier"]
     if (a.identifier and a.identifier in b.related) or (b.identifier and b.identifier in a.related):
-        reasons.add("related_activity")
-    if a.donors & b.donors:
-        reasons.add("same_donor")
-    points += sum(POINTS[reason] for reason in reasons if reason != "similar_title")
-    return min(100, round(points)), [reason for reason in REASONS if reason in reasons]
+        reasons.append("related_activity")
+        points += POINTS["related_activity"]
+    if not a.donors.isdisjoint(b.donors):
+        reasons.append("same_donor")
+        points += POINTS["same_donor"]
+    return min(100, round(points)), reasons
 
 
 def fingerprint(a: Facts, b: Facts) -> str:
     """A hash of the facts a pair's score was computed from: when it is unchanged, a reviewed
-    pair keeps its review."""
+    pair keeps its review. The same text as `json.dumps` of the pair's two plain forms, built
+    from each intervention's form written once."""
     first, second = sorted((a, b), key=lambda facts: facts.id)
-    plain = json.dumps([first.as_plain(), second.as_plain()], sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(plain.encode()).hexdigest()
+    return hashlib.sha256(f"[{first.plain_json}, {second.plain_json}]".encode()).hexdigest()

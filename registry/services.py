@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from common.locks import LockClass
 from common.services import validated_save
+from common.sql import insert_rows
 from partners.models import Organisation
 from partners.services import organisation_create
 from projects.models import Programme, Theme, Workstream
@@ -759,6 +760,19 @@ def registry_refresh() -> dict[str, int]:
 
 # Overlap candidates ---------------------------------------------------------------------------
 
+NEW_CANDIDATE_FIELDS = (
+    "intervention_a",
+    "intervention_b",
+    "score",
+    "reasons",
+    "fingerprint",
+    "status",
+    "previous_status",
+    "note",
+    "created_at",
+    "updated_at",
+)
+
 
 @transaction.atomic
 def overlap_candidates_refresh(*, intervention_ids: Iterable[int] | None = None) -> dict[str, int]:
@@ -775,28 +789,22 @@ def overlap_candidates_refresh(*, intervention_ids: Iterable[int] | None = None)
     if scope is not None:
         existing_rows = existing_rows.filter(Q(intervention_a_id__in=scope) | Q(intervention_b_id__in=scope))
     existing = {(c.intervention_a_id, c.intervention_b_id): c for c in existing_rows}
+    now, open_status = timezone.now(), OverlapCandidate.Status.OPEN.value
     new, changed, reopened = [], [], 0
     for (a, b), result in found.items():
         candidate = existing.pop((a, b), None)
         if candidate is None:
-            new.append(
-                OverlapCandidate(
-                    intervention_a_id=a,
-                    intervention_b_id=b,
-                    score=result.score,
-                    reasons=result.reasons,
-                    fingerprint=result.fingerprint,
-                )
-            )
+            new.append((a, b, result.score, result.reasons, result.fingerprint, open_status, "", "", now, now))
         elif candidate.fingerprint != result.fingerprint:
             candidate.score, candidate.reasons, candidate.fingerprint = result.score, result.reasons, result.fingerprint
             if candidate.status != OverlapCandidate.Status.OPEN:
                 candidate.previous_status = candidate.status
                 candidate.status = OverlapCandidate.Status.OPEN
                 reopened += 1
-            candidate.updated_at = timezone.now()
+            candidate.updated_at = now
             changed.append(candidate)
-    OverlapCandidate.objects.bulk_create(new, batch_size=1000)
+    # A full run after a large import opens tens of thousands of pairs at once (bench_registry).
+    insert_rows(OverlapCandidate, NEW_CANDIDATE_FIELDS, new)
     OverlapCandidate.objects.bulk_update(
         changed, ["score", "reasons", "fingerprint", "status", "previous_status", "updated_at"], batch_size=1000
     )

@@ -6,6 +6,7 @@ from registry.geography import MapPlane, in_libya
 from registry.matching import (
     CANDIDATE_SCORE,
     Facts,
+    by_script,
     fingerprint,
     haversine_km,
     nearest,
@@ -14,6 +15,7 @@ from registry.matching import (
     score_pair,
     similar_place,
     title_key,
+    title_similarities,
     title_similarity,
 )
 
@@ -55,6 +57,27 @@ def test_titles_match_in_either_language_after_normalisation():
         [title_key("تنمية الايرادات المحليه")],
     )
     assert both >= 95
+
+
+def test_titles_of_many_pairs_compared_at_once_score_as_each_pair_alone():
+    titles = [
+        ["Local revenue development", "تنمية الإيرادات المحلية"],
+        ["Local revenue development in Ghadames"],
+        ["تنمية الايرادات المحليه في غدامس"],
+        ["Solid waste collection", "جمع النفايات الصلبة"],
+        [],
+    ]
+    keys = [[title_key(title) for title in group] for group in titles]
+    pairs = [(first, second) for first in keys for second in keys]
+    together = title_similarities([(by_script(first), by_script(second)) for first, second in pairs])
+    alone = [title_similarity(first, second) for first, second in pairs]
+    assert together == alone
+    # Each pair keeps its own best title: no score leaks into a neighbour's.
+    score = {(first, second): together[first * len(keys) + second] for first in range(5) for second in range(5)}
+    assert score[0, 1] >= 85 and score[2, 0] >= 85  # English with English, Arabic with Arabic
+    assert score[1, 2] == 0  # English only with Arabic only
+    assert score[4, 0] == score[0, 4] == 0  # no titles at all
+    assert score[0, 3] < 50 and score[3, 3] == 100
 
 
 def test_distances_and_the_nearest_place():

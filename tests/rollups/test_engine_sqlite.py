@@ -1,4 +1,5 @@
-"""The embedded demo path: SQLite, tasks run eagerly on commit, numbers from the pure rules.
+"""The embedded demo path: SQLite, tasks run eagerly on commit, numbers from the pure rules, rows
+written in bulk.
 
 Runs in a subprocess with its own SQLite file (the test suite itself is on PostgreSQL).
 """
@@ -47,7 +48,19 @@ engine.recompute_indicators([share.id], as_of=date(2025, 12, 30))
 early = Rollup.objects.get(indicator=share, scope="programme", period_start__isnull=True)
 moved = engine.refresh_progress_to_date(as_of=date(2025, 12, 31))
 refreshed = Rollup.objects.get(indicator=share, scope="programme", period_start__isnull=True)
+from django.utils import timezone
+from common.sql import insert_rows
+from registry.models import Intervention, OverlapCandidate
+first, second = (Intervention.objects.create(source="iati", iati_identifier=f"XM-{n}", title="Work") for n in (1, 2))
+written_at = timezone.now()
+insert_rows(OverlapCandidate, ("intervention_a", "intervention_b", "score", "reasons", "fingerprint", "status",
+                               "previous_status", "note", "created_at", "updated_at"),
+            [(first.id, second.id, 75, ["same_municipality", "similar_title"], "f" * 64, "open", "", "", written_at,
+              written_at)])
+candidate = OverlapCandidate.objects.get()
 print(json.dumps({
+    "candidate": [candidate.reasons, candidate.score, candidate.created_at == written_at,
+                  OverlapCandidate.objects.filter(created_at__lte=written_at).count()],
     "to_date": [early.status_to_date, moved, refreshed.status_to_date, str(refreshed.percent_to_date),
                 str(refreshed.as_of)],
     "before": [str(before.actual), str(before.percent_of_target), before.status],
@@ -79,3 +92,5 @@ def test_demo_on_sqlite_with_eager_tasks_shows_the_contract_numbers(tmp_path):
     # The quarter had not ended on 30 December (nothing due yet); the daily refresh of 31 December
     # judges it.
     assert numbers["to_date"] == ["no_target", 1, "above", "127.27", "2025-12-31"]
+    # Rows written in bulk (the duplicate detector's new candidates) read back as the ORM wrote them.
+    assert numbers["candidate"] == [["same_municipality", "similar_title"], 75, True, 1]
