@@ -22,7 +22,10 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
+from django.db import transaction
+from django.test import override_settings
 from lxml import etree
 from openpyxl import load_workbook
 from rest_framework.authtoken.models import Token
@@ -97,9 +100,11 @@ def make_user(username, superuser=False):
 def recompute():
     recompute_all()
     force_global_snapshot()
-    clear_local_cache()
-    from django.core.cache import cache
+    forget_cached_reports()
 
+
+def forget_cached_reports():
+    clear_local_cache()
     cache.clear()
 
 
@@ -181,8 +186,30 @@ def approved(root, indicator_id, municipality, period, value=None, **extra):
     return result["id"]
 
 
+@pytest.fixture(scope="module")
+def _scenario(django_db_setup, django_db_blocker):
+    """The scenario, built through the API once for the whole module (about 150 requests) in a
+    transaction rolled back when the module ends. Each test runs inside it in a savepoint of its
+    own (pytest-django's `db`), so what one test writes is gone before the next one starts."""
+    with django_db_blocker.unblock(), override_settings(ROOT_URLCONF="twinning.urls"):
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            yield build_scenario()
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
 @pytest.fixture
-def contract():
+def contract(_scenario, db):
+    # The cache is not rolled back with the database: each test starts from no cached report, as
+    # it would right after `recompute()`.
+    forget_cached_reports()
+    return _scenario
+
+
+def build_scenario():
     disaggregation_categories()
     s = Scenario()
     s.root_user = make_user("root", superuser=True)
