@@ -137,6 +137,10 @@ class ActivityForm(forms.Form):
         self.title_fields = [self[name] for name in order]
 
     def clean(self):
+        """The dates' rule is the model's, and the service answers it at `end_date`; but the
+        activity service checks its own rules (municipality, participants) first and stops at
+        the first broken, so a page with both wrong would not mention the dates. Answered here,
+        the end date's message is never hidden behind another."""
         cleaned = super().clean()
         start, end = cleaned.get("start_date"), cleaned.get("end_date")
         if start and end and end < start:

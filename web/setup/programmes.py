@@ -153,13 +153,6 @@ class ProgrammeForm(BilingualForm):
     def clean_currency(self):
         return self.cleaned_data["currency"].strip().upper()
 
-    def clean(self):
-        cleaned = super().clean()
-        start, end = cleaned.get("start_date"), cleaned.get("end_date")
-        if start and end and end < start:
-            self.add_error("end_date", _("The end date must not be before the start date."))
-        return cleaned
-
 
 class TwinningForm(BilingualForm):
     name_en = language_text_field(_("Name (English)"), language="en", max_length=250)
