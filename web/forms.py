@@ -76,6 +76,23 @@ class PageDateField(forms.DateField):
         return day
 
 
+def page_languages() -> tuple[str, str]:
+    """English and Arabic, the page's language first: an Arabic-speaking officer fills in the
+    Arabic text and moves on, an English-speaking one the English."""
+    return ("ar", "en") if (get_language() or "").startswith("ar") else ("en", "ar")
+
+
+def language_text_field(
+    label, *, language: str, textarea: bool = False, max_length: int | None = None
+) -> forms.CharField:
+    """One language's box of a text kept in English and Arabic. Optional, since one language is
+    enough (the models' rule, `common.translations`); marked with its language and direction so
+    Arabic is typed right to left and spell-checked as Arabic even on an English page."""
+    attrs = {"lang": language, "dir": "rtl" if language == "ar" else "ltr"}
+    widget = forms.Textarea(attrs={**attrs, "rows": 3}) if textarea else forms.TextInput(attrs=attrs)
+    return forms.CharField(label=label, required=False, max_length=max_length, widget=widget)
+
+
 def page_date(raw: str | None) -> tuple[datetime.date | None, list[str]]:
     """A date field of a page's query string (`?as_of=`): (None, no errors) when empty; else the
     date, or None and what is wrong, to be shown beside the field."""
@@ -90,19 +107,8 @@ def page_date(raw: str | None) -> tuple[datetime.date | None, list[str]]:
 class ActivityForm(forms.Form):
     workstream = forms.ModelChoiceField(label=_("Workstream"), queryset=Workstream.objects.none())
     kind = forms.ChoiceField(label=_("Kind"), choices=Activity.Kind.choices)
-    # One language is enough (the model requires the title in English or in Arabic).
-    title_en = forms.CharField(
-        label=_("Title (English)"),
-        max_length=300,
-        required=False,
-        widget=forms.TextInput(attrs={"lang": "en", "dir": "ltr"}),
-    )
-    title_ar = forms.CharField(
-        label=_("Title (Arabic)"),
-        max_length=300,
-        required=False,
-        widget=forms.TextInput(attrs={"lang": "ar", "dir": "rtl"}),
-    )
+    title_en = language_text_field(_("Title (English)"), language="en", max_length=300)
+    title_ar = language_text_field(_("Title (Arabic)"), language="ar", max_length=300)
     start_date = PageDateField(label=_("Start date"))
     end_date = PageDateField(label=_("End date"))
     municipality = forms.ModelChoiceField(label=_("Municipality"), queryset=Organisation.objects.none(), required=False)
@@ -126,12 +132,15 @@ class ActivityForm(forms.Form):
         self.fields["workstream"].queryset = workstreams
         self.fields["workstream"].label_from_instance = lambda w: f"{w.programme.code} · {w.name}"
         self.fields["municipality"].queryset = municipalities
-        # The page's language first: an Arabic-speaking officer fills in the Arabic title and moves on.
-        order = ["title_ar", "title_en"] if (get_language() or "").startswith("ar") else ["title_en", "title_ar"]
+        order = [f"title_{language}" for language in page_languages()]
         self.fields[order[0]].help_text = _("Give the title in English, in Arabic or in both.")
         self.title_fields = [self[name] for name in order]
 
     def clean(self):
+        """The dates' rule is the model's, and the service answers it at `end_date`; but the
+        activity service checks its own rules (municipality, participants) first and stops at
+        the first broken, so a page with both wrong would not mention the dates. Answered here,
+        the end date's message is never hidden behind another."""
         cleaned = super().clean()
         start, end = cleaned.get("start_date"), cleaned.get("end_date")
         if start and end and end < start:

@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q, UniqueConstraint
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
-from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
@@ -23,7 +23,7 @@ from indicators.sdg import sdg_goals, sdg_targets
 from partners.models import Organisation
 from projects.access import access_for
 
-from ..forms import PageDateField
+from ..forms import PageDateField, language_text_field, page_languages
 from .history import field_labels, history_rows, related_ids
 
 NATIONAL_TARGET_HISTORY_FIELDS = (
@@ -45,10 +45,6 @@ FUNDER_GOAL_HISTORY_FIELDS = (
     "parent",
     "sdg_targets",
 )
-
-
-def _language() -> str:
-    return "ar" if (get_language() or "").startswith("ar") else "en"
 
 
 def _same(stored, given) -> bool:
@@ -94,7 +90,7 @@ def sdg_picker(chosen: list[str]) -> list[SdgGroup]:
     """The 169 targets grouped by goal, titled in the page's language, the chosen ones ticked.
     Codes chosen that are not on the list (stored before the list was checked, or typed into a
     request) stay visible and ticked in a group of their own, so nothing is dropped unseen."""
-    language, chosen_set = _language(), set(chosen)
+    language, chosen_set = page_languages()[0], set(chosen)
     groups = [
         SdgGroup(
             code=goal.code,
@@ -131,35 +127,17 @@ class FrameworkForm(forms.Form):
     code = forms.CharField(
         label=_("Code"), max_length=40, widget=forms.TextInput(attrs={"dir": "ltr", "autocomplete": "off"})
     )
-    title_en = forms.CharField(
-        label=_("Title (English)"),
-        max_length=300,
-        required=False,
-        widget=forms.TextInput(attrs={"lang": "en", "dir": "ltr"}),
-    )
-    title_ar = forms.CharField(
-        label=_("Title (Arabic)"),
-        max_length=300,
-        required=False,
-        widget=forms.TextInput(attrs={"lang": "ar", "dir": "rtl"}),
-    )
-    description_en = forms.CharField(
-        label=_("Description (English)"),
-        required=False,
-        widget=forms.Textarea(attrs={"lang": "en", "dir": "ltr", "rows": 3}),
-    )
-    description_ar = forms.CharField(
-        label=_("Description (Arabic)"),
-        required=False,
-        widget=forms.Textarea(attrs={"lang": "ar", "dir": "rtl", "rows": 3}),
-    )
+    title_en = language_text_field(_("Title (English)"), language="en", max_length=300)
+    title_ar = language_text_field(_("Title (Arabic)"), language="ar", max_length=300)
+    description_en = language_text_field(_("Description (English)"), language="en", textarea=True)
+    description_ar = language_text_field(_("Description (Arabic)"), language="ar", textarea=True)
     sdg_targets = SdgTargetsField(label=_("SDG targets"), required=False)
 
     model: type = NationalTarget
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        order = ["ar", "en"] if _language() == "ar" else ["en", "ar"]
+        order = page_languages()
         self.fields[f"title_{order[0]}"].help_text = _("Give the title in English, in Arabic or in both.")
         self.title_fields = [self[f"title_{language}"] for language in order]
         self.description_fields = [self[f"description_{language}"] for language in order]
@@ -186,7 +164,7 @@ class FrameworkForm(forms.Form):
                 if target is None and message in unique_messages:
                     target = next((f for f in unique_messages[message] if f in self.fields), None)
                 if target is None and name in ("title", "description"):
-                    target = f"{name}_{_language()}"
+                    target = f"{name}_{page_languages()[0]}"
                 self.add_error(target, message)
 
 
@@ -286,7 +264,7 @@ def national_target_list(request):
     national_targets = (
         NationalTarget.objects.select_related("owner").annotate(aligned=Count("alignments")).order_by("code")
     )
-    titles = {target.code: target.title(_language()) for target in sdg_targets().values()}
+    titles = {target.code: target.title(page_languages()[0]) for target in sdg_targets().values()}
     return render(
         request,
         "web/setup/national_target_list.html",
@@ -463,7 +441,7 @@ def funder_goal_list(request):
 def funder_goal_tree(request, donor_pk: int):
     access = access_for(request.user)
     donor = get_object_or_404(_visible_donors(access), pk=donor_pk)
-    titles = {target.code: target.title(_language()) for target in sdg_targets().values()}
+    titles = {target.code: target.title(page_languages()[0]) for target in sdg_targets().values()}
     return render(
         request,
         "web/setup/funder_goal_tree.html",

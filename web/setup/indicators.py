@@ -19,7 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils.formats import date_format
 from django.utils.text import capfirst, format_lazy
-from django.utils.translation import get_language, gettext, pgettext_lazy
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
@@ -30,7 +30,7 @@ from partners.models import Membership
 from projects.access import Access, access_for
 from projects.models import Programme, Workstream
 
-from ..forms import PageDateField
+from ..forms import PageDateField, language_text_field, page_languages
 from ..templatetags.twinning_web import num
 
 # Translated fields: each is two inputs, English and Arabic; one language is enough.
@@ -76,25 +76,16 @@ HISTORY_WHAT = {
 }
 
 
-def _page_languages() -> tuple[str, str]:
-    """The page's language first: an Arabic-speaking officer fills in the Arabic name and moves on."""
-    return ("ar", "en") if (get_language() or "").startswith("ar") else ("en", "ar")
-
-
 def _form_field(model, name: str, language: str | None = None) -> forms.Field:
     """The model's own form field (label, length, choices, digits), with the widget the pages use;
     a translated field's column in one language is an optional text input marked with it."""
     if language:
         base = model._meta.get_field(name)
-        widget = forms.Textarea if isinstance(base, models.TextField) else forms.TextInput
-        attrs = {"lang": language, "dir": "rtl" if language == "ar" else "ltr"}
-        if widget is forms.Textarea:
-            attrs["rows"] = 3
-        return forms.CharField(
-            label=format_lazy("{} {}", capfirst(base.verbose_name), LANGUAGE_NOTES[language]),
+        return language_text_field(
+            format_lazy("{} {}", capfirst(base.verbose_name), LANGUAGE_NOTES[language]),
+            language=language,
+            textarea=isinstance(base, models.TextField),
             max_length=base.max_length,
-            required=False,
-            widget=widget(attrs=attrs),
         )
     model_field = model._meta.get_field(name)
     field = model_field.formfield()
@@ -114,7 +105,7 @@ class DefinitionForm(forms.Form):
 
     def __init__(self, *args, model, programme: Programme | None = None, read_only: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        languages = _page_languages()
+        languages = page_languages()
         self.fieldsets = []
         for legend, names in FIELDSETS:
             members = []

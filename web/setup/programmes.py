@@ -14,7 +14,7 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.text import capfirst
-from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
@@ -32,7 +32,7 @@ from projects.services import (
     workstream_update,
 )
 
-from ..forms import PageDateField
+from ..forms import PageDateField, language_text_field, page_languages
 
 HISTORY_FIELDS = (
     "code",
@@ -69,8 +69,8 @@ class BilingualForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        arabic = (get_language() or "").startswith("ar")
-        self.first_language = "ar" if arabic else "en"
+        languages = page_languages()
+        self.first_language = languages[0]
         for base in self.bilingual:
             first = f"{base}_{self.first_language}"
             if base == "name":
@@ -79,7 +79,7 @@ class BilingualForm(forms.Form):
         for name in self.fields:
             base, _sep, language = name.rpartition("_")
             if base in (*self.bilingual, "description") and language in ("en", "ar"):
-                pair = [f"{base}_ar", f"{base}_en"] if arabic else [f"{base}_en", f"{base}_ar"]
+                pair = [f"{base}_{code}" for code in languages]
                 for item in pair:
                     if item not in order:
                         order.append(item)
@@ -96,18 +96,12 @@ class BilingualForm(forms.Form):
                 self.add_error(target, message)
 
 
-def _text(label, *, language: str, textarea: bool = False, max_length: int | None = None):
-    attrs = {"lang": language, "dir": "rtl" if language == "ar" else "ltr"}
-    widget = forms.Textarea(attrs={**attrs, "rows": 3}) if textarea else forms.TextInput(attrs=attrs)
-    return forms.CharField(label=label, required=False, max_length=max_length, widget=widget)
-
-
 class ProgrammeForm(BilingualForm):
     code = forms.CharField(label=_label(Programme, "code"), max_length=40, widget=forms.TextInput(attrs=LTR))
-    name_en = _text(_("Name (English)"), language="en", max_length=250)
-    name_ar = _text(_("Name (Arabic)"), language="ar", max_length=250)
-    description_en = _text(_("Description (English)"), language="en", textarea=True)
-    description_ar = _text(_("Description (Arabic)"), language="ar", textarea=True)
+    name_en = language_text_field(_("Name (English)"), language="en", max_length=250)
+    name_ar = language_text_field(_("Name (Arabic)"), language="ar", max_length=250)
+    description_en = language_text_field(_("Description (English)"), language="en", textarea=True)
+    description_ar = language_text_field(_("Description (Arabic)"), language="ar", textarea=True)
     implementer = forms.ModelChoiceField(
         label=_label(Programme, "implementer"), queryset=Organisation.objects.none(), required=False
     )
@@ -159,17 +153,10 @@ class ProgrammeForm(BilingualForm):
     def clean_currency(self):
         return self.cleaned_data["currency"].strip().upper()
 
-    def clean(self):
-        cleaned = super().clean()
-        start, end = cleaned.get("start_date"), cleaned.get("end_date")
-        if start and end and end < start:
-            self.add_error("end_date", _("The end date must not be before the start date."))
-        return cleaned
-
 
 class TwinningForm(BilingualForm):
-    name_en = _text(_("Name (English)"), language="en", max_length=250)
-    name_ar = _text(_("Name (Arabic)"), language="ar", max_length=250)
+    name_en = language_text_field(_("Name (English)"), language="en", max_length=250)
+    name_ar = language_text_field(_("Name (Arabic)"), language="ar", max_length=250)
     municipalities = forms.ModelMultipleChoiceField(
         label=_label(Twinning, "municipalities"),
         queryset=Organisation.objects.none(),
@@ -185,10 +172,10 @@ class TwinningForm(BilingualForm):
 
 
 class WorkstreamForm(BilingualForm):
-    name_en = _text(_("Name (English)"), language="en", max_length=250)
-    name_ar = _text(_("Name (Arabic)"), language="ar", max_length=250)
-    description_en = _text(_("Description (English)"), language="en", textarea=True)
-    description_ar = _text(_("Description (Arabic)"), language="ar", textarea=True)
+    name_en = language_text_field(_("Name (English)"), language="en", max_length=250)
+    name_ar = language_text_field(_("Name (Arabic)"), language="ar", max_length=250)
+    description_en = language_text_field(_("Description (English)"), language="en", textarea=True)
+    description_ar = language_text_field(_("Description (Arabic)"), language="ar", textarea=True)
     theme = forms.ModelChoiceField(label=_label(Workstream, "theme"), queryset=Theme.objects.none())
     twinning = forms.ModelChoiceField(
         label=_label(Workstream, "twinning"), queryset=Twinning.objects.none(), required=False

@@ -110,6 +110,23 @@ def test_bad_programme_input_is_answered_next_to_the_field_and_nothing_is_writte
     assert "nothing was saved" in response.content.decode()
 
 
+def test_an_edit_ending_before_the_start_is_answered_at_the_end_date_and_nothing_changes(world, client_for):
+    """The dates' rule is the model's, answered by the service on update as on create."""
+    p1 = world.programmes["p1"]
+    client = client_for("implementer_editor")
+    form = client.get(edit_url(p1)).context["form"]
+    data = {name: ("" if form[name].value() is None else form[name].value()) for name in form.fields}
+    data["donors"] = [donor.pk for donor in p1.donors.all()]
+    data["implementer"], data["counterpart"] = p1.implementer_id, p1.counterpart_id
+    data["end_date"] = "01/01/2000"
+    end_date = p1.end_date
+    response = client.post(edit_url(p1), data)
+    assert response.status_code == 200
+    assert response.context["form"].errors["end_date"] == ["The end date must not be before the start date."]
+    p1.refresh_from_db()
+    assert p1.end_date == end_date
+
+
 def test_an_implementer_names_only_its_own_implementer(world, client_for):
     client = client_for("implementer_editor")
     response = client.post(
