@@ -51,7 +51,7 @@ test: install-dev lint browser
 	DEBUG=0 SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(60))')" \
 		ALLOWED_HOSTS=twinning.example.org DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(REDIS_URL) \
 		$(PY) manage.py check --deploy --fail-level WARNING
-	DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(REDIS_URL) $(VENV)/bin/pytest
+	DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(REDIS_URL) $(VENV)/bin/pytest -n 2
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles
