@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from partners.models import Membership, Organisation
 
@@ -186,12 +186,23 @@ class Access:
         return Q(pk__in=members) | (Q(is_active=True, is_superuser=False) & ~Q(pk__in=placed))
 
     def alignment_filter(self, indicator_path: str = "indicator", goal_path: str = "funder_goal") -> Q:
-        """Alignments: of indicators the user sees, and, for funder goals, goals the user sees."""
+        """Alignments: of indicators the user sees; for funder goals, goals the user sees, and
+        any goal of a programme's donors for whoever aligns that programme (`can_align`: they
+        may write those alignments, so they read them back too)."""
         programmes = self.programme_filter(f"{indicator_path}__programme")
         if self.sees_everything:
             return programmes
+        goals = Q(**{f"{goal_path}__isnull": True}) | self.funder_goal_filter(f"{goal_path}__donor")
+        if self._programmes_editable:
+            funds_the_programme = Programme.donors.through.objects.filter(
+                programme_id=OuterRef(f"{indicator_path}__programme_id"),
+                organisation_id=OuterRef(f"{goal_path}__donor_id"),
+            )
+            goals |= Q(**{f"{indicator_path}__programme_id__in": self._programmes_editable}) & Q(
+                Exists(funds_the_programme)
+            )
         # (Q() | x is x, so the "all goals" case above cannot be folded into this one.)
-        return programmes & (Q(**{f"{goal_path}__isnull": True}) | self.funder_goal_filter(f"{goal_path}__donor"))
+        return programmes & goals
 
     @property
     def scope_key(self) -> str:
