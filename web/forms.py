@@ -124,17 +124,18 @@ class ActivityForm(forms.Form):
         initial=0,
         help_text=_("Of all participants, how many have a disability."),
     )
-    lessons_learned_en = forms.CharField(label=_("Lessons learned (English)"), widget=forms.Textarea, required=False)
-    lessons_learned_ar = forms.CharField(label=_("Lessons learned (Arabic)"), widget=forms.Textarea, required=False)
+    lessons_learned_en = language_text_field(_("Lessons learned (English)"), language="en", textarea=True)
+    lessons_learned_ar = language_text_field(_("Lessons learned (Arabic)"), language="ar", textarea=True)
 
     def __init__(self, *args, workstreams, municipalities, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["workstream"].queryset = workstreams
         self.fields["workstream"].label_from_instance = lambda w: f"{w.programme.code} · {w.name}"
         self.fields["municipality"].queryset = municipalities
-        order = [f"title_{language}" for language in page_languages()]
-        self.fields[order[0]].help_text = _("Give the title in English, in Arabic or in both.")
-        self.title_fields = [self[name] for name in order]
+        self.languages = page_languages()
+        self.fields[f"title_{self.languages[0]}"].help_text = _("Give the title in English, in Arabic or in both.")
+        self.title_fields = [self[f"title_{language}"] for language in self.languages]
+        self.lessons_fields = [self[f"lessons_learned_{language}"] for language in self.languages]
 
     def clean(self):
         """The dates' rule is the model's, and the service answers it at `end_date`; but the
@@ -150,10 +151,8 @@ class ActivityForm(forms.Form):
     def add_service_error(self, error: ValidationError) -> None:
         for name, messages in messages_by_field(error).items():
             target = name if name in self.fields else None
-            if name == "title":
-                target = "title_en"
-            if name == "lessons_learned":
-                target = "lessons_learned_en"
+            if name in ("title", "lessons_learned"):  # on the box filled first
+                target = f"{name}_{self.languages[0]}"
             for message in messages:
                 self.add_error(target, message)
 

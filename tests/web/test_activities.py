@@ -2,6 +2,7 @@
 activity_update, and listing them."""
 
 import datetime
+import re
 
 import pytest
 from django.urls import reverse
@@ -175,6 +176,12 @@ def test_arabic_edit_page_is_right_to_left(world, client_for, p1_activity):
     assert "<h1>تعديل النشاط</h1>" in html
     assert "تاريخ الانتهاء" in html
     assert f'value="{p1_activity.title_ar}"' in html
+    # The Arabic boxes come first and are typed right to left, the English ones left to right.
+    arabic, english = html.index('name="lessons_learned_ar"'), html.index('name="lessons_learned_en"')
+    assert arabic < english
+    assert html.index('name="title_ar"') < html.index('name="title_en"')
+    box = re.compile(r'<textarea name="lessons_learned_(\w\w)"[^>]*\bdir="(\w+)"')
+    assert dict(box.findall(html)) == {"ar": "rtl", "en": "ltr"}
 
 
 @pytest.mark.parametrize(
