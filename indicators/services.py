@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from enum import StrEnum
+from enum import Enum, StrEnum
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -1105,18 +1105,47 @@ def result_delete(*, result: Result, user: AbstractBaseUser | None) -> None:
 # Targets ------------------------------------------------------------------------------------
 
 MAX_BULK_TARGETS = 10_000
+TARGET_CHANGED_MESSAGE = _("Someone else changed this target to %(value)s after you opened the page; reload to see it.")
+TARGET_DELETED_MESSAGE = _("Someone else deleted this target after you opened the page; reload to see it.")
+
+
+class _NotLoaded(Enum):
+    NOT_LOADED = "not loaded"
+
+
+# A cell that says nothing of the value it was edited from: it is written as sent, unchecked.
+NOT_LOADED = _NotLoaded.NOT_LOADED
+
+
+@dataclass
+class TargetConflict(RowError):
+    """A cell its editor changed, edited from another value than the one stored now. `current` is
+    the stored value (None: deleted), for callers that say it in their own words (a sheet)."""
+
+    problem: RowProblem = RowProblem.CONFLICT
+    current: Decimal | None = None
+
+
+def _number_text(value: Decimal) -> str:
+    return format(value.normalize(), "f")
 
 
 @dataclass(frozen=True)
 class TargetCell:
     """One cell of a target grid or sheet, as typed. Municipality None is the programme-wide
     target; no period is the life-of-programme target (`Indicator.lop_target`, programme-wide);
-    value None empties the cell."""
+    value None empties the cell.
+
+    `loaded` is the value the cell showed when the page was opened or the sheet downloaded (None:
+    it was empty), which `targets_upsert` compares with what is stored now, so that two editors of
+    one grid do not silently overwrite each other; NOT_LOADED (the default, for callers that do not
+    know it) asks for no such check."""
 
     municipality_id: int | None
     period_start: datetime.date | None
     period_end: datetime.date | None
     value: Decimal | None
+    loaded: Decimal | _NotLoaded | None = NOT_LOADED
 
     @property
     def is_lop(self) -> bool:
@@ -1283,6 +1312,7 @@ class _TargetWrites:
 
     indicator: Indicator
     user: AbstractBaseUser | None
+    stored_lop: Decimal | None
     creates: list[Target] = field(default_factory=list)
     updates: list[Target] = field(default_factory=list)
     deletes: list[Target] = field(default_factory=list)
@@ -1292,7 +1322,7 @@ class _TargetWrites:
 
     def take(self, cell: TargetCell, stored: Target | None) -> None:
         if cell.is_lop:
-            before = self.indicator.lop_target
+            before = self.stored_lop
             if cell.value == before:
                 self.unchanged += 1
             else:
@@ -1395,11 +1425,18 @@ def targets_upsert(
     empty cell deletes it, a cell as stored writes nothing; a cell without a period is the LoP
     target. Periods are the indicator's (its frequency, within the programme's dates).
 
+    Compare-and-set per cell, for cells that carry the value they were `loaded` with: when what is
+    stored now differs from it (someone else changed, created or deleted the target meanwhile), a
+    cell its editor changed is refused as a conflict (TargetConflict, naming the stored value),
+    and a cell its editor left as loaded keeps the stored value rather than bring back the stale
+    one. A page sends every cell, so only the cells its editor touched can conflict.
+
     Any bad cell raises BulkValidationError, one entry per problem (cells counted from 0), and
     nothing is written. Set-based: the cells are checked together, the stored targets read and
-    locked with one `SELECT … FOR UPDATE`, and written in bulk with their history, so the
-    number of queries does not grow with the cells. One recompute is asked for per batch, and
-    none when nothing changed. Returns how many cells were created, updated, deleted, unchanged."""
+    locked with one `SELECT … FOR UPDATE` (after the indicator's row when a LoP cell is to be
+    checked), and written in bulk with their history, so the number of queries does not grow
+    with the cells. One recompute is asked for per batch, and none when nothing changed. Returns
+    how many cells were created, updated, deleted, unchanged."""
     if len(cells) > MAX_BULK_TARGETS:
         message = _("At most %(limit)s targets can be sent at once.") % {"limit": MAX_BULK_TARGETS}
         raise BulkTooLarge([RowError(MAX_BULK_TARGETS, "non_field_errors", message)])
@@ -1425,8 +1462,17 @@ def targets_upsert(
             message = _("Cell %(other)s already gives this target.") % {"other": seen[cell.key]}
             errors.append(RowError(index, "non_field_errors", message))
         seen.setdefault(cell.key, index)
-    if errors:
-        raise BulkValidationError(sorted(errors, key=lambda e: e.row))
+    stored_lop = indicator.lop_target
+    if any(cell.is_lop and cell.loaded is not NOT_LOADED for cell in cells):
+        # The LoP target lives on the indicator: read under a lock (the parent first, then its
+        # targets), so that the check and the write see the same value. NO KEY: results being
+        # saved for the indicator hold key-share locks on it and need not wait.
+        stored_lop = (
+            Indicator.objects.select_for_update(no_key=True)
+            .filter(pk=indicator.pk)
+            .values_list("lop_target", flat=True)
+            .get()
+        )
     starts = {cell.period_start for cell in cells if not cell.is_lop}
     stored = (
         {
@@ -1438,9 +1484,28 @@ def targets_upsert(
         if starts
         else {}
     )
-    writes = _TargetWrites(indicator=indicator, user=user)
-    for cell in cells:
-        writes.take(cell, stored.get(cell.key))
+    writes = _TargetWrites(indicator=indicator, user=user, stored_lop=stored_lop)
+    taken: list[tuple[TargetCell, Target | None]] = []
+    invalid = {error.row for error in errors}
+    for index, cell in enumerate(cells):
+        target = stored.get(cell.key)
+        current = stored_lop if cell.is_lop else None if target is None else target.value
+        if index in invalid or cell.loaded is NOT_LOADED or cell.loaded == current:
+            taken.append((cell, target))
+        elif cell.value == cell.loaded:
+            # Not touched here, changed by someone else since: their value stays.
+            writes.unchanged += 1
+        elif cell.value != current:
+            message = (
+                TARGET_DELETED_MESSAGE if current is None else TARGET_CHANGED_MESSAGE % {"value": _number_text(current)}
+            )
+            errors.append(TargetConflict(index, "value", message, current=current))
+        else:  # changed here and elsewhere to the same value
+            taken.append((cell, target))
+    if errors:
+        raise BulkValidationError(sorted(errors, key=lambda e: e.row))
+    for cell, target in taken:
+        writes.take(cell, target)
     counts = writes.counts
     if writes.changed:
         writes.write()

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from indicators import services
 from indicators.models import Indicator, Target
-from indicators.services import BulkValidationError, TargetCell
+from indicators.services import NOT_LOADED, BulkValidationError, RowProblem, TargetCell
 from rollups.models import IndicatorRollupState, Rollup
 from tests.factories import (
     IndicatorFactory,
@@ -40,12 +40,24 @@ def quarterly(setting, **fields) -> Indicator:
     return IndicatorFactory(programme=setting["programme"], **fields)
 
 
-def cell(municipality, period, value) -> TargetCell:
+def cell(municipality, period, value, loaded=NOT_LOADED) -> TargetCell:
+    """A cell as typed; `loaded` (text or None) is what the page showed in it when it was opened."""
     return TargetCell(
         municipality.pk if municipality is not None else None,
         period[0],
         period[1],
         None if value is None else Decimal(value),
+        loaded if loaded is NOT_LOADED or loaded is None else Decimal(loaded),
+    )
+
+
+def lop(value, loaded=NOT_LOADED) -> TargetCell:
+    return TargetCell(
+        None,
+        None,
+        None,
+        None if value is None else Decimal(value),
+        loaded if loaded is NOT_LOADED or loaded is None else Decimal(loaded),
     )
 
 
@@ -187,7 +199,10 @@ def test_the_lop_target_is_set_changed_and_cleared_with_history(setting):
     assert raised.value.errors[0].field == "municipality"
 
 
-def test_one_ordered_lock_and_a_query_count_that_does_not_grow_with_the_cells(setting):
+@pytest.mark.parametrize("checked", [False, True], ids=["unchecked", "checked"])
+def test_one_ordered_lock_and_a_query_count_that_does_not_grow_with_the_cells(setting, checked):
+    """Checked: every cell carries the value it was loaded with (as the page sends them), which
+    adds the lock of the indicator's row (its LoP target) before the targets', and no more."""
     municipalities = setting["municipalities"]
 
     def count(size: int) -> int:
@@ -204,17 +219,20 @@ def test_one_ordered_lock_and_a_query_count_that_does_not_grow_with_the_cells(se
             indicator=indicator, cells=[cell(m, p, "5") for m, p in grid[: 2 * third]], user=setting["user"]
         )
         # A third deleted, a third changed, the rest new.
+        was, empty = ("5", None) if checked else (NOT_LOADED, NOT_LOADED)
         sent = [
-            *[cell(m, p, None) for m, p in grid[:third]],
-            *[cell(m, p, "6") for m, p in grid[third : 2 * third]],
-            *[cell(m, p, "7") for m, p in grid[2 * third :]],
-            TargetCell(None, None, None, Decimal(size)),
+            *[cell(m, p, None, was) for m, p in grid[:third]],
+            *[cell(m, p, "6", was) for m, p in grid[third : 2 * third]],
+            *[cell(m, p, "7", empty) for m, p in grid[2 * third :]],
+            lop(size, empty),
         ]
         with CaptureQueriesContext(connection) as queries:
             counts = services.targets_upsert(indicator=indicator, cells=sent, user=setting["user"])
         assert counts == {"created": size - 2 * third + 1, "updated": third, "deleted": third, "unchanged": 0}
-        locks = [q["sql"] for q in queries.captured_queries if "FOR UPDATE" in q["sql"]]
-        assert len(locks) == 1 and 'ORDER BY "indicators_target"."id" ASC FOR UPDATE' in locks[0]
+        locks = [q["sql"] for q in queries.captured_queries if "FOR " in q["sql"] and "UPDATE" in q["sql"]]
+        assert len(locks) == 1 + checked and 'ORDER BY "indicators_target"."id" ASC FOR UPDATE' in locks[-1]
+        if checked:
+            assert locks[0].startswith('SELECT "indicators_indicator"."lop_target"') and "FOR NO KEY UPDATE" in locks[0]
         assert len(stored(indicator)) == size - third
         return len(queries)
 
@@ -250,3 +268,135 @@ def test_a_target_write_reaches_the_rollups(setting, django_capture_on_commit_ca
     programme_rows = Rollup.objects.filter(indicator=indicator, scope="programme", disaggregation_category="")
     assert programme_rows.get(period_start=Q1[0]).target == Decimal(30)
     assert programme_rows.get(period_start__isnull=True).target == Decimal(90)
+
+
+# Two editors of one grid: compare-and-set per cell --------------------------------------------
+
+
+def test_a_cell_changed_here_and_by_someone_else_meanwhile_is_refused_and_nothing_is_written(setting):
+    indicator = quarterly(setting)
+    ghadames, nalut = setting["municipalities"]
+    TargetFactory(indicator=indicator, municipality=ghadames, period_start=Q1[0], period_end=Q1[1], value=5)
+    TargetFactory(indicator=indicator, municipality=nalut, period_start=Q1[0], period_end=Q1[1], value=6)
+    # A opens the grid (Ghadames 5, Nalut 6, the rest empty); B then changes Ghadames, deletes
+    # Nalut and fills the programme's Q1.
+    services.targets_upsert(
+        indicator=indicator,
+        cells=[cell(ghadames, Q1, "120"), cell(nalut, Q1, None), cell(None, Q1, "40")],
+        user=None,
+    )
+    histories = Target.history.count()
+
+    with pytest.raises(BulkValidationError) as raised:
+        services.targets_upsert(
+            indicator=indicator,
+            cells=[
+                cell(ghadames, Q2, "9", None),  # A's own new cell: fine, but the batch fails
+                cell(ghadames, Q1, "7", "5"),
+                cell(nalut, Q1, "8", "6"),
+                cell(None, Q1, "30", None),
+            ],
+            user=None,
+        )
+
+    errors = raised.value.errors
+    assert [(error.row, error.field, error.problem) for error in errors] == [
+        (1, "value", RowProblem.CONFLICT),
+        (2, "value", RowProblem.CONFLICT),
+        (3, "value", RowProblem.CONFLICT),
+    ]
+    assert [str(error.message) for error in errors] == [
+        "Someone else changed this target to 120 after you opened the page; reload to see it.",
+        "Someone else deleted this target after you opened the page; reload to see it.",
+        "Someone else changed this target to 40 after you opened the page; reload to see it.",
+    ]
+    assert [error.current for error in errors] == [Decimal(120), None, Decimal(40)]
+    assert stored(indicator) == {(ghadames.pk, Q1[0]): Decimal(120), (None, Q1[0]): Decimal(40)}
+    assert Target.history.count() == histories
+
+
+def test_a_cell_left_as_loaded_keeps_what_someone_else_saved_meanwhile(setting):
+    indicator = quarterly(setting, lop_target=Decimal(300))
+    stale = Indicator.objects.get(pk=indicator.pk)  # A's page, opened before B's save
+    ghadames, nalut = setting["municipalities"]
+    TargetFactory(indicator=indicator, municipality=ghadames, period_start=Q1[0], period_end=Q1[1], value=5)
+    TargetFactory(indicator=indicator, municipality=nalut, period_start=Q1[0], period_end=Q1[1], value=6)
+    services.targets_upsert(
+        indicator=indicator,
+        cells=[cell(ghadames, Q1, "120"), cell(nalut, Q1, None), cell(None, Q1, "40"), lop("500")],
+        user=None,
+    )
+
+    # A's page sends every cell as it showed them, and A's one change (Ghadames' Q2).
+    counts = services.targets_upsert(
+        indicator=stale,
+        cells=[
+            cell(ghadames, Q1, "5", "5"),
+            cell(nalut, Q1, "6", "6"),
+            cell(None, Q1, None, None),
+            cell(ghadames, Q2, "9", None),
+            lop("300", "300"),
+        ],
+        user=None,
+    )
+
+    assert counts == {"created": 1, "updated": 0, "deleted": 0, "unchanged": 4}
+    assert stored(indicator) == {
+        (ghadames.pk, Q1[0]): Decimal(120),
+        (None, Q1[0]): Decimal(40),
+        (ghadames.pk, Q2[0]): Decimal(9),
+    }
+    indicator.refresh_from_db()
+    assert indicator.lop_target == Decimal(500)
+
+
+def test_the_lop_target_is_checked_against_the_stored_one_not_the_callers_copy(setting):
+    indicator = quarterly(setting, lop_target=Decimal(300))
+    stale = Indicator.objects.get(pk=indicator.pk)
+    services.targets_upsert(indicator=indicator, cells=[lop("500")], user=None)
+
+    with pytest.raises(BulkValidationError) as raised:
+        services.targets_upsert(indicator=stale, cells=[lop("350", "300")], user=None)
+
+    assert str(raised.value.errors[0].message) == (
+        "Someone else changed this target to 500 after you opened the page; reload to see it."
+    )
+    indicator.refresh_from_db()
+    assert indicator.lop_target == Decimal(500)
+    # The same change made on both sides is no conflict.
+    assert services.targets_upsert(indicator=stale, cells=[lop("500", "300")], user=None)["unchanged"] == 1
+
+
+def test_a_cell_changed_to_what_is_stored_now_is_no_conflict(setting):
+    indicator = quarterly(setting)
+    ghadames, _nalut = setting["municipalities"]
+    TargetFactory(indicator=indicator, municipality=ghadames, period_start=Q1[0], period_end=Q1[1], value=8)
+    counts = services.targets_upsert(indicator=indicator, cells=[cell(ghadames, Q1, "8.00", "5")], user=None)
+    assert counts == {"created": 0, "updated": 0, "deleted": 0, "unchanged": 1}
+
+
+def test_without_a_loaded_value_the_cell_is_written_as_sent(setting):
+    # The API, the seed and older callers send no loaded value: the last save wins, as before.
+    indicator = quarterly(setting, lop_target=Decimal(300))
+    ghadames, nalut = setting["municipalities"]
+    TargetFactory(indicator=indicator, municipality=ghadames, period_start=Q1[0], period_end=Q1[1], value=120)
+    TargetFactory(indicator=indicator, municipality=nalut, period_start=Q1[0], period_end=Q1[1], value=6)
+    counts = services.targets_upsert(
+        indicator=indicator, cells=[cell(ghadames, Q1, "5"), cell(nalut, Q1, None), lop("250")], user=None
+    )
+    assert counts == {"created": 0, "updated": 2, "deleted": 1, "unchanged": 0}
+    assert stored(indicator) == {(ghadames.pk, Q1[0]): Decimal(5)}
+
+
+def test_a_bad_cell_is_answered_for_its_value_not_also_as_a_conflict(setting):
+    indicator = quarterly(setting)
+    ghadames, _nalut = setting["municipalities"]
+    TargetFactory(indicator=indicator, municipality=ghadames, period_start=Q1[0], period_end=Q1[1], value=8)
+    with pytest.raises(BulkValidationError) as raised:
+        services.targets_upsert(
+            indicator=indicator, cells=[cell(ghadames, Q1, "-1", "5"), cell(None, Q1, "3", "2")], user=None
+        )
+    assert [(error.row, str(error.message)) for error in raised.value.errors] == [
+        (0, "Enter a value of at least 0."),
+        (1, "Someone else deleted this target after you opened the page; reload to see it."),
+    ]

@@ -2,9 +2,13 @@
 municipalities (and the programme as a whole) × the indicator's periods, plus the
 life-of-programme (LoP) target. Typed on the page, pasted from Excel (static/js/target-grid.js),
 or filled offline in a workbook; every path writes through `indicators.services.targets_upsert`,
-all or nothing, so the rules and the recompute stay in the service."""
+all or nothing, so the rules and the recompute stay in the service. The page and the workbook send
+each cell's value as it was loaded too (a hidden JSON field, a hidden `_loaded` sheet), so that two
+editors of one grid do not silently overwrite each other."""
 
 import datetime
+import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -27,7 +31,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from common.spreadsheets import spreadsheet_cell
 from indicators.models import Indicator, Target
-from indicators.services import BulkValidationError, TargetCell, targets_upsert
+from indicators.services import NOT_LOADED, BulkValidationError, TargetCell, TargetConflict, targets_upsert
 from partners.models import Membership, Organisation
 from projects.access import access_for
 from projects.models import Programme
@@ -41,8 +45,18 @@ from ..results import parse_decimal
 Period = tuple[datetime.date, datetime.date]
 PROGRAMME_KEY = "all"
 LOP_KEY = "lop"
+LOADED_FIELD = "loaded"
 SHEET_FORMAT = "twinning-targets-1"
+LOADED_SHEET = "_loaded"
 HISTORY_ROWS = 20
+FILE_CHANGED_MESSAGE = _(
+    "Someone else changed this target to %(value)s after this file was downloaded; download a fresh copy "
+    "and enter your change there."
+)
+FILE_DELETED_MESSAGE = _(
+    "Someone else deleted this target after this file was downloaded; download a fresh copy and enter "
+    "your change there."
+)
 
 
 def _text(value: Decimal | None) -> str:
@@ -52,7 +66,9 @@ def _text(value: Decimal | None) -> str:
 @dataclass
 class GridCell:
     """One input of the grid. `row` and `col` are the cell's place in the data (row 0 is the
-    programme as a whole, columns are periods in order), which a paste follows."""
+    programme as a whole, columns are periods in order), which a paste follows. `loaded` is the
+    text the cell showed when the page was opened or the sheet downloaded (None: not known), so
+    that the save can tell a cell changed here from one changed by someone else meanwhile."""
 
     name: str
     municipality_id: int | None
@@ -60,11 +76,15 @@ class GridCell:
     row: int
     col: int
     text: str = ""
+    loaded: str | None = None
     errors: list[str] = field(default_factory=list)
+    conflict: bool = False  # someone else changed it since it was loaded
 
     def as_target(self, value: Decimal | None) -> TargetCell:
         start, end = self.period or (None, None)
-        return TargetCell(self.municipality_id, start, end, value)
+        loaded, error = parse_decimal(self.loaded) if self.loaded is not None else (None, "unknown")
+        # A snapshot that is not a number was not written by us: the cell is saved unchecked.
+        return TargetCell(self.municipality_id, start, end, value, NOT_LOADED if error else loaded)
 
 
 @dataclass
@@ -101,6 +121,8 @@ class TargetGrid:
             ]
             self.rows.append(GridRow(key, municipality, cells))
         self.lop = GridCell(LOP_KEY, None, None, row=-1, col=-1, text=_text(indicator.lop_target))
+        for cell in self.cells:
+            cell.loaded = cell.text
 
     @property
     def cells(self) -> list[GridCell]:
@@ -111,6 +133,10 @@ class TargetGrid:
         return any(cell.errors for cell in self.cells)
 
     @property
+    def has_conflicts(self) -> bool:
+        return any(cell.conflict for cell in self.cells)
+
+    @property
     def period_names(self) -> list[tuple[Period, str]]:
         fiscal = self.indicator.programme.fiscal_year_start_month
         return [
@@ -118,19 +144,38 @@ class TargetGrid:
             for start, end in self.periods
         ]
 
+    @property
+    def loaded_json(self) -> str:
+        """What each cell showed when the page was first opened (kept across a refused save, so
+        that saving again is checked against the same values), for the form's hidden field."""
+        return json.dumps({cell.name: cell.loaded for cell in self.cells if cell.loaded is not None})
+
     def bind(self, data) -> list[GridCell]:
-        """The cells the form sent, with what was typed. A cell the form did not send (a
-        municipality that joined after the page was opened) is left as stored, not emptied."""
+        """The cells the form sent, with what was typed and what they showed when the page was
+        opened (a form without that snapshot is saved unchecked, as before). A cell the form did
+        not send (a municipality that joined after the page was opened) is left as stored, not
+        emptied."""
+        try:
+            snapshot = json.loads(data.get(LOADED_FIELD) or "{}")
+        except ValueError:
+            snapshot = {}
+        if not isinstance(snapshot, dict):
+            snapshot = {}
         posted = []
         for cell in self.cells:
             if cell.name in data:
                 cell.text = (data.get(cell.name) or "").strip()
+                loaded = snapshot.get(cell.name)
+                cell.loaded = loaded if isinstance(loaded, str) else None
                 posted.append(cell)
         return posted
 
-    def save(self, *, user, grid_cells: list[GridCell]) -> dict[str, int] | None:
+    def save(
+        self, *, user, grid_cells: list[GridCell], conflict: Callable[[TargetConflict], str] | None = None
+    ) -> dict[str, int] | None:
         """Write these cells, all or none; None (nothing written) when a cell is wrong, its
-        message on the cell."""
+        message on the cell. `conflict` words a cell someone else changed meanwhile in the
+        caller's terms (the service speaks of the page)."""
         targets = []
         for cell in grid_cells:
             value, error = parse_decimal(cell.text)
@@ -144,7 +189,12 @@ class TargetGrid:
         except BulkValidationError as error:
             for row_error in error.errors:
                 if row_error.row < len(grid_cells):
-                    grid_cells[row_error.row].errors.append(str(row_error.message))
+                    cell, message = grid_cells[row_error.row], str(row_error.message)
+                    if isinstance(row_error, TargetConflict):
+                        cell.conflict = True
+                        if conflict is not None:
+                            message = conflict(row_error)
+                    cell.errors.append(message)
             return None
 
 
@@ -152,7 +202,11 @@ class TargetGrid:
 #
 # One sheet shaped like the grid: a hidden first row of keys (period starts), a hidden first column
 # of municipality ids (`all` for the programme, `lop` for the LoP target's row), a header row of
-# period names, then one row per municipality. Errors name the sheet's own cell ("C7").
+# period names, then one row per municipality. Errors name the sheet's own cell ("C7"). A hidden
+# `_loaded` sheet keyed the same way keeps the values as downloaded, which the upload sends as each
+# cell's loaded value: a cell changed in the file that someone else changed since the download is
+# refused, and one left as downloaded keeps what they saved. A file without that sheet (one made
+# before it existed) is saved unchecked.
 
 KEY_ROW, HEADER_ROW, FIRST_ROW = 1, 2, 3
 FIRST_PERIOD_COLUMN = 3  # A: hidden ids, B: names
@@ -238,7 +292,56 @@ def build_workbook(grid: TargetGrid, *, language: str) -> bytes:
             workbook,
             {"format": SHEET_FORMAT, "indicator": indicator.pk, "programme": programme.pk, "language": language},
         )
+        _write_loaded(workbook, grid)
         return spreadsheets.saved(workbook)
+
+
+def _write_loaded(workbook: Workbook, grid: TargetGrid) -> None:
+    """The values as downloaded, as text (exact, as the page's snapshot), laid out like the
+    targets sheet: period starts in row 1, row keys in column A."""
+    sheet = workbook.create_sheet(LOADED_SHEET)
+    sheet.sheet_state = "hidden"
+    for offset, (start, _end) in enumerate(grid.periods):
+        sheet.cell(KEY_ROW, FIRST_PERIOD_COLUMN + offset, start.isoformat())
+    number = FIRST_ROW
+    for row in grid.rows:
+        sheet.cell(number, 1, row.key)
+        for offset, cell in enumerate(row.cells):
+            if cell.text:
+                sheet.cell(number, FIRST_PERIOD_COLUMN + offset, cell.text)
+        number += 1
+    sheet.cell(number, 1, LOP_KEY)
+    if grid.lop.text:
+        sheet.cell(number, FIRST_PERIOD_COLUMN, grid.lop.text)
+    spreadsheets.protect(sheet)
+
+
+def _read_loaded(workbook) -> dict[tuple[str, str], str] | None:
+    """(row key, period start or `lop`) → the value as downloaded ("" for an empty cell), from
+    `_write_loaded`'s sheet; None when the file has no such sheet."""
+    if LOADED_SHEET not in workbook.sheetnames:
+        return None
+    rows = spreadsheets.readable_rows(workbook[LOADED_SHEET])
+    keys = [spreadsheets.as_text(value) for value in next(rows, ())]
+    loaded: dict[tuple[str, str], str] = {}
+    for values in rows:
+        key = spreadsheets.as_text(values[0]) if values else ""
+        if not key:
+            continue
+        texts = [spreadsheets.as_text(value) for value in values]
+        if key == LOP_KEY:
+            columns = [(FIRST_PERIOD_COLUMN - 1, LOP_KEY)]
+        else:
+            columns = [(index, keys[index]) for index in range(FIRST_PERIOD_COLUMN - 1, len(keys)) if keys[index]]
+        for index, column_key in columns:
+            loaded[(key, column_key)] = texts[index] if index < len(texts) else ""
+    return loaded
+
+
+def _file_conflict(conflict: TargetConflict) -> str:
+    if conflict.current is None:
+        return str(FILE_DELETED_MESSAGE)
+    return str(FILE_CHANGED_MESSAGE % {"value": _text(conflict.current)})
 
 
 def _sheet_error(sheet_name: str, row: int, column: int, message: str) -> spreadsheets.CellError:
@@ -274,6 +377,7 @@ def _import(workbook, grid: TargetGrid, user) -> dict[str, int]:
         raise spreadsheets.WorkbookErrors([spreadsheets.CellError(name, KEY_ROW, "", changed)])
     next(rows, None)  # the header row
     by_key = {row.key: row for row in grid.rows}
+    loaded = _read_loaded(workbook) or {}
     placed: list[tuple[GridCell, int, int]] = []  # (grid cell, sheet row, sheet column)
     errors: list[spreadsheets.CellError] = []
     for number, values in enumerate(rows, start=FIRST_ROW):
@@ -283,26 +387,30 @@ def _import(workbook, grid: TargetGrid, user) -> dict[str, int]:
         if not values or all(value in (None, "") for value in values):
             continue
         key = spreadsheets.as_text(values[0])
-        cells: list[tuple[GridCell, int]]
+        cells: list[tuple[GridCell, int, str]]  # (grid cell, sheet column, column key)
         if key == LOP_KEY:
-            cells = [(grid.lop, FIRST_PERIOD_COLUMN)]
+            cells = [(grid.lop, FIRST_PERIOD_COLUMN, LOP_KEY)]
         elif key in by_key:
-            cells = [(cell, FIRST_PERIOD_COLUMN + offset) for offset, cell in enumerate(by_key[key].cells)]
+            cells = [
+                (cell, FIRST_PERIOD_COLUMN + offset, start.isoformat())
+                for offset, (cell, (start, _end)) in enumerate(zip(by_key[key].cells, grid.periods, strict=True))
+            ]
         else:
             message = gettext("This row is not a municipality of the programme; download a new spreadsheet.")
             errors.append(_sheet_error(name, number, 2, message))
             continue
-        for cell, column in cells:
+        for cell, column, column_key in cells:
             raw = values[column - 1] if column - 1 < len(values) else None
             value, message = spreadsheets.as_decimal(raw)
             cell.text = "" if value is None else format(value, "f")
+            cell.loaded = loaded.get((key, column_key))
             cell.errors = []
             if message:
                 errors.append(_sheet_error(name, number, column, message))
             placed.append((cell, number, column))
     if errors:
         raise spreadsheets.WorkbookErrors(errors)
-    outcome = grid.save(user=user, grid_cells=[cell for cell, _row, _column in placed])
+    outcome = grid.save(user=user, grid_cells=[cell for cell, _row, _column in placed], conflict=_file_conflict)
     if outcome is None:
         raise spreadsheets.WorkbookErrors(
             [_sheet_error(name, number, column, message) for cell, number, column in placed for message in cell.errors]

@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from lxml import html as lxml_html
 from openpyxl import load_workbook
 
 from indicators.models import Target
@@ -18,7 +19,7 @@ from partners.models import Membership
 from rollups.models import Rollup
 from tests import factories as f
 from tests.roles import Q1, Q2
-from web.setup.targets import FIRST_PERIOD_COLUMN, FIRST_ROW
+from web.setup.targets import FIRST_PERIOD_COLUMN, FIRST_ROW, LOADED_SHEET
 
 pytestmark = pytest.mark.django_db
 
@@ -40,6 +41,26 @@ def grid_data(world, **cells) -> dict:
         data[name(municipality, Q1)] = ""
     data.update(cells)
     return data
+
+
+def page_form(client, path) -> dict:
+    """The grid's form as the page renders it (every input, the hidden snapshot of what the cells
+    showed included), to be changed and posted as a browser would."""
+    document = lxml_html.fromstring(client.get(path).content)
+    return dict(document.get_element_by_id("target-grid").form_values())
+
+
+def rendered_form(response) -> dict:
+    return dict(lxml_html.fromstring(response.content).get_element_by_id("target-grid").form_values())
+
+
+def second_editor(world, client_for):
+    """Another editor of P1's implementer, in a session of their own."""
+    editor = f.UserFactory()
+    f.MembershipFactory(user=editor, organisation=world.orgs["implementer"], role=Membership.Role.EDITOR)
+    client = client_for()
+    client.force_login(editor)
+    return client
 
 
 def stored(world, indicator="p1") -> dict:
@@ -129,6 +150,62 @@ def test_a_saved_target_reaches_the_rollups_and_the_iptt(
     assert "500" in iptt.content.decode()
 
 
+# Two editors of one grid --------------------------------------------------------------------------
+
+
+def test_a_save_from_a_page_opened_before_someone_elses_save_is_refused_at_the_changed_cell(world, client_for):
+    editor_a, editor_b = client_for("implementer_editor"), second_editor(world, client_for)
+    x, y = world.orgs["x"], world.orgs["y"]
+    form_a = page_form(editor_a, url(world))  # A opens the grid: the programme's Q1 is 100
+    form_b = page_form(editor_b, url(world))
+    form_b.update({name(None, Q1): "120", name(y, Q2): "45"})
+    assert editor_b.post(url(world), form_b).status_code == 302  # B saves first
+    history = Target.history.count()
+
+    form_a.update({name(None, Q1): "90", name(x, Q1): "60"})  # A changed the same cell, and another
+    response = editor_a.post(url(world), form_a)
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Nothing was saved" in page and "Someone else changed some of these targets" in page
+    assert (
+        f'id="{name(None, Q1)}-error">Someone else changed this target to 120 after you opened the page; '
+        "reload to see it." in page
+    )
+    assert f'id="{name(x, Q1)}-error"' not in page  # A's other change was fine, but not saved either
+    shown = rendered_form(response)
+    assert (shown[name(None, Q1)], shown[name(x, Q1)]) == ("90", "60")  # what A typed is kept
+    assert stored(world) == {(None, Q1[0]): Decimal(120), (y.pk, Q2[0]): Decimal(45)}
+    assert Target.history.count() == history
+    # Saving the refused page again is refused again: it still speaks of the grid A opened.
+    assert editor_a.post(url(world), shown).status_code == 400
+    arabic = editor_a.post(url(world, language="ar"), form_a).content.decode()
+    assert "بعد أن فتحت الصفحة" in arabic
+    # Once A reloads, B's value is in the grid and A's change is saved over it.
+    form_a = page_form(editor_a, url(world))
+    assert (form_a[name(None, Q1)], form_a[name(y, Q2)]) == ("120", "45")
+    form_a.update({name(None, Q1): "90", name(x, Q1): "60"})
+    assert editor_a.post(url(world), form_a).status_code == 302
+    assert stored(world) == {(None, Q1[0]): Decimal(90), (x.pk, Q1[0]): Decimal(60), (y.pk, Q2[0]): Decimal(45)}
+
+
+def test_cells_left_as_opened_keep_what_someone_else_saved_meanwhile(world, client_for):
+    editor_a, editor_b = client_for("implementer_editor"), second_editor(world, client_for)
+    x, y = world.orgs["x"], world.orgs["y"]
+    form_a = page_form(editor_a, url(world))
+    form_b = page_form(editor_b, url(world))
+    form_b.update({name(None, Q1): "", name(y, Q1): "8", "lop": "500"})  # deleted, created, LoP set
+    assert editor_b.post(url(world), form_b).status_code == 302
+
+    form_a[name(x, Q2)] = "6"  # A's only change; the page still shows 100, an empty Y and LoP
+    response = editor_a.post(url(world), form_a)
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert stored(world) == {(y.pk, Q1[0]): Decimal(8), (x.pk, Q2[0]): Decimal(6)}
+    world.indicators["p1"].refresh_from_db()
+    assert world.indicators["p1"].lop_target == Decimal(500)
+
+
 # The offline workbook -------------------------------------------------------------------------
 
 
@@ -201,6 +278,46 @@ def test_upload_errors_name_the_sheet_cell_and_nothing_is_written(world, client_
     html = upload(client, world, workbook).content.decode()
     assert f"<bdi>E{rows[str(y.pk)]}</bdi>: Enter a value of at least 0." in html
     assert stored(world) == {(None, Q1[0]): Decimal(100)}
+
+
+def test_a_workbook_downloaded_before_someone_elses_save_is_checked_cell_by_cell(world, client_for):
+    editor_a, editor_b = client_for("implementer_editor"), second_editor(world, client_for)
+    x, y = world.orgs["x"], world.orgs["y"]
+    workbook = download(editor_a, world)  # A downloads: the programme's Q1 is 100
+    assert workbook[LOADED_SHEET].sheet_state == "hidden"
+    form_b = page_form(editor_b, url(world))
+    form_b.update({name(None, Q1): "120", name(x, Q1): "7"})
+    assert editor_b.post(url(world), form_b).status_code == 302
+    sheet = workbook.worksheets[0]
+    rows = sheet_rows(sheet)
+
+    sheet.cell(rows["all"], FIRST_PERIOD_COLUMN).value = 90  # changed in the file and by B
+    sheet.cell(rows[str(y.pk)], FIRST_PERIOD_COLUMN + 1).value = 30
+    response = upload(editor_a, world, workbook)
+    assert response.status_code == 400
+    assert (
+        f"<bdi>C{rows['all']}</bdi>: Someone else changed this target to 120 after this file was downloaded; "
+        "download a fresh copy and enter your change there." in response.content.decode()
+    )
+    assert stored(world) == {(None, Q1[0]): Decimal(120), (x.pk, Q1[0]): Decimal(7)}
+
+    sheet.cell(rows["all"], FIRST_PERIOD_COLUMN).value = 100  # back as downloaded: B's values stay
+    assert upload(editor_a, world, workbook).status_code == 302
+    assert stored(world) == {(None, Q1[0]): Decimal(120), (x.pk, Q1[0]): Decimal(7), (y.pk, Q2[0]): Decimal(30)}
+
+
+def test_a_workbook_without_its_loaded_values_is_saved_unchecked(world, client_for):
+    # A file downloaded before the sheet of loaded values existed: the last save wins, as it did.
+    editor_a, editor_b = client_for("implementer_editor"), second_editor(world, client_for)
+    workbook = download(editor_a, world)
+    del workbook[LOADED_SHEET]
+    form_b = page_form(editor_b, url(world))
+    form_b[name(None, Q1)] = "120"
+    assert editor_b.post(url(world), form_b).status_code == 302
+    sheet = workbook.worksheets[0]
+    sheet.cell(sheet_rows(sheet)["all"], FIRST_PERIOD_COLUMN).value = 90
+    assert upload(editor_a, world, workbook).status_code == 302
+    assert stored(world) == {(None, Q1[0]): Decimal(90)}
 
 
 def test_upload_refuses_another_file_and_a_formula_stays_text(world, client_for):
@@ -311,17 +428,29 @@ def queries(client, method, path, data=None) -> int:
 def test_the_page_and_a_save_cost_the_same_queries_for_ten_times_the_grid(world, client_for):
     # Each save changes a target, creates one and sets the LoP target, of an indicator not yet
     # saved in the test's transaction (the first save marks it stale; later ones find it marked).
+    # The posts carry the page's snapshot of what each cell showed, so every cell is checked.
     client = client_for("implementer_editor")
     x = world.orgs["x"]
+    snapshot = page_form(client, url(world))["loaded"]
     small = (
         queries(client, "get", url(world)),
-        queries(client, "post", url(world), grid_data(world, lop="7", **{name(None, Q1): "101", name(x, Q2): "4"})),
+        queries(
+            client,
+            "post",
+            url(world),
+            grid_data(world, lop="7", loaded=snapshot, **{name(None, Q1): "101", name(x, Q2): "4"}),
+        ),
         queries(client, "get", url(world) + "&download=1"),
     )
     indicator = grow(world, 10)
     world.indicators["grown"] = indicator
     client = client_for("implementer_editor")
-    data = {"indicator": indicator.pk, "action": "save", "lop": "8"}
+    data = {
+        "indicator": indicator.pk,
+        "action": "save",
+        "lop": "8",
+        "loaded": page_form(client, url(world, indicator="grown"))["loaded"],
+    }
     for target in Target.objects.filter(indicator=indicator).select_related("municipality"):
         data[name(target.municipality, (target.period_start, target.period_end))] = "3"  # every one changed
         data[name(target.municipality, (target.period_end + datetime.timedelta(days=1), None))] = "5"  # created
