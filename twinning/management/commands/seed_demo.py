@@ -1,11 +1,12 @@
 """Load the demo data of `seeds/` through the services: `python manage.py seed_demo`.
 
-The data lives in YAML files (seeds/01_organisations.yaml ... 07_results.yaml); this command only
-reads them, finds each object again by its natural key and creates it when missing or brings it up
-to date through the update services otherwise, so running it twice changes nothing. Every write
-goes through partners/projects/indicators services, so the seed obeys the same rules as the admin,
-the API and spreadsheet imports. The demo logins and their passwords are printed at the end
-(demo only; they are public, see seeds/README.md).
+The data lives in YAML files (seeds/01_organisations.yaml ... 07_results.yaml, the ministry's
+standard indicators at the head of 06_indicators.yaml); this command only reads them, finds each
+object again by its natural key and creates it when missing or brings it up to date through the
+update services otherwise, so running it twice changes nothing. Every write goes through
+partners/projects/indicators services, so the seed obeys the same rules as the admin, the API and
+spreadsheet imports. The demo logins and their passwords are printed at the end (demo only; they
+are public, see seeds/README.md).
 
 The files are written as of one day (seeds/00_calendar.yaml); `DemoCalendar` moves their dates so
 that a demo seeded today looks as it did on that day, and results carry the day they were sent
