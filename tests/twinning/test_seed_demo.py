@@ -20,7 +20,7 @@ from django.db.models import Count
 from modeltranslation.translator import translator
 
 from indicators import periods
-from indicators.models import Alignment, FunderGoal, Indicator, NationalTarget, Result
+from indicators.models import Alignment, FunderGoal, Indicator, NationalTarget, Result, StandardIndicator
 from partners.models import Membership, Organisation
 from projects.models import Activity, Programme, Theme, Workstream
 from twinning.management.commands import seed_demo
@@ -95,6 +95,7 @@ def test_no_duplicates_by_natural_key(demo):
         (Workstream, ("programme", "name_en")),
         (Activity, ("workstream", "title_en", "start_date")),
         (Indicator, ("programme", "code")),
+        (StandardIndicator, ("code",)),
         (NationalTarget, ("code",)),
         (FunderGoal, ("donor", "code")),
         (Alignment, ("indicator", "national_target", "funder_goal")),
@@ -201,6 +202,38 @@ def test_both_languages_everywhere(demo):
                     assert not ARABIC.search(english), f"{model.__name__} {obj.pk} {field}_en is not English"
                 if field in ("description", "definition"):
                     assert MARK_EN in english and MARK_AR in arabic, f"{model.__name__} {obj.pk} {field}"
+
+
+def test_the_ministry_keeps_a_standard_list_that_taqarub_follows(demo):
+    standards = StandardIndicator.objects.all()
+    assert 4 <= standards.count() <= 6
+    for standard in standards:
+        assert ARABIC.search(standard.name_ar) and ARABIC.search(standard.definition_ar), standard.code
+        assert standard.unit_en and standard.data_source_en and standard.collection_method_en, standard.code
+        assert standard.responsible_en and standard.known_limitations_en, standard.code
+    followers = Indicator.objects.filter(programme__code="TAQARUB", standard__isnull=False).select_related("standard")
+    assert followers.exists()
+    for indicator in followers:  # counted as its standard counts, so the copy's page shows no difference
+        standard = indicator.standard
+        for name in ("measure", "time_aggregation", "direction", "frequency", "value_min", "value_max"):
+            assert getattr(indicator, name) == getattr(standard, name), (indicator.code, name)
+        assert set(indicator.disaggregations.values_list("code", flat=True)) == set(
+            standard.disaggregations.values_list("code", flat=True)
+        )
+
+
+def test_a_copy_that_would_count_differently_from_its_standard_is_refused(demo, tmp_path):
+    seed_dir = tmp_path / "seeds"
+    shutil.copytree(settings.BASE_DIR / "seeds", seed_dir)
+    indicators = seed_dir / "06_indicators.yaml"
+    text = indicators.read_text(encoding="utf-8")
+    indicators.write_text(text.replace("code: TAQ-8\n    standard: MOLG-06", "code: TAQ-10\n    standard: MOLG-03"))
+    before = row_counts()
+    with pytest.raises(
+        CommandError, match="TAQARUB/TAQ-10 follows MOLG-03 but counts differently: frequency, disaggregations"
+    ):
+        seed(seed_dir=seed_dir, skip_rollups=True)
+    assert row_counts() == before
 
 
 def test_demo_logins(demo):

@@ -1,11 +1,12 @@
 """Load the demo data of `seeds/` through the services: `python manage.py seed_demo`.
 
-The data lives in YAML files (seeds/01_organisations.yaml ... 07_results.yaml); this command only
-reads them, finds each object again by its natural key and creates it when missing or brings it up
-to date through the update services otherwise, so running it twice changes nothing. Every write
-goes through partners/projects/indicators services, so the seed obeys the same rules as the admin,
-the API and spreadsheet imports. The demo logins and their passwords are printed at the end
-(demo only; they are public, see seeds/README.md).
+The data lives in YAML files (seeds/01_organisations.yaml ... 07_results.yaml, the ministry's
+standard indicators at the head of 06_indicators.yaml); this command only reads them, finds each
+object again by its natural key and creates it when missing or brings it up to date through the
+update services otherwise, so running it twice changes nothing. Every write goes through
+partners/projects/indicators services, so the seed obeys the same rules as the admin, the API and
+spreadsheet imports. The demo logins and their passwords are printed at the end (demo only; they
+are public, see seeds/README.md).
 
 The files are written as of one day (seeds/00_calendar.yaml); `DemoCalendar` moves their dates so
 that a demo seeded today looks as it did on that day, and results carry the day they were sent
@@ -39,7 +40,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 
 from indicators import services as indicator_services
-from indicators.models import Alignment, FunderGoal, Indicator, NationalTarget, Result
+from indicators.models import Alignment, FunderGoal, Indicator, NationalTarget, Result, StandardIndicator
 from indicators.periods import MONTHS_PER_PERIOD
 from partners import services as partner_services
 from partners.models import Organisation
@@ -176,6 +177,7 @@ class Seeder:
         self.programmes: dict[str, Programme] = {}
         self.twinnings: dict[tuple[str, str], Twinning] = {}
         self.workstreams: dict[str, Workstream] = {}
+        self.standard_indicators: dict[str, StandardIndicator] = {}
         self.indicators: dict[tuple[str, str], Indicator] = {}
 
     # Plumbing ------------------------------------------------------------------------------
@@ -237,7 +239,9 @@ class Seeder:
         self.seed_national_targets(goals)
         self.seed_funder_goals(goals)
         self.seed_programmes(self.load("05_programmes.yaml"))
-        self.seed_indicators(self.load("06_indicators.yaml"))
+        indicators = self.load("06_indicators.yaml")
+        self.seed_standard_indicators(indicators)
+        self.seed_indicators(indicators)
         self.seed_results(self.load("07_results.yaml"))
         self.seed_registry(self.load("01_organisations.yaml"), self.seed_dir / "08_iati_activities.xml")
 
@@ -466,6 +470,77 @@ class Seeder:
                 fields,
             )
 
+    @staticmethod
+    def definition_fields(entry: dict[str, Any]) -> dict[str, Any]:
+        """What defines a measure (`IndicatorDefinition`), as a standard indicator and a programme's
+        indicator both give it. Bounds and whole numbers only when the entry says so."""
+        fields = {
+            "code": entry["code"],
+            **translated(
+                entry,
+                "name",
+                "definition",
+                "unit",
+                "data_source",
+                "collection_method",
+                "responsible",
+                "known_limitations",
+            ),
+            "level": entry.get("level", Indicator.Level.OUTPUT),
+            "measure": entry["measure"],
+            "time_aggregation": entry["time_aggregation"],
+            "direction": entry.get("direction", Indicator.Direction.INCREASE),
+            "frequency": entry["frequency"],
+        }
+        for name in ("value_min", "value_max"):
+            if name in entry:
+                fields[name] = decimal_or_none(entry[name])
+        if "whole_numbers" in entry:
+            fields["whole_numbers"] = bool(entry["whole_numbers"])
+        return fields
+
+    def seed_standard_indicators(self, data: dict[str, Any]) -> None:
+        """The ministry's standard list (the set-up page "Standard indicators"), before the
+        programmes' indicators, some of which are copies of a standard."""
+        for entry in data.get("standard_indicators", []):
+            code = entry["code"]
+            with self.about(f"standard indicator {code}"):
+                self.standard_indicators[code] = self.upsert(
+                    "standard indicators",
+                    StandardIndicator.objects.filter(code=code).first(),
+                    indicator_services.standard_indicator_create,
+                    lambda obj, **changes: indicator_services.standard_indicator_update(
+                        standard_indicator=obj, **changes
+                    ),
+                    self.definition_fields(entry),
+                    disaggregations=list(entry.get("disaggregations", [])),
+                )
+
+    def copy_of_standard(self, label: str, entry: dict[str, Any], fields: dict[str, Any], programme: Programme):
+        """The create step of an indicator that follows a standard (`standard:` in the files): made
+        through `indicator_copy`, the only way an indicator comes to name its standard, then given
+        the programme's own fields and wording. The files must not make it count differently from
+        its standard (the indicator's page would then say it does)."""
+        standard = self.ref(self.standard_indicators, entry["standard"], "standard indicator")
+        differ = [
+            name
+            for name in ("measure", "time_aggregation", "direction", "frequency")
+            if fields[name] != getattr(standard, name)
+        ]
+        if set(entry.get("disaggregations", [])) != {c.code for c in standard.disaggregations.all()}:
+            differ.append("disaggregations")
+        if differ:
+            raise CommandError(f"{label} follows {standard.code} but counts differently: {', '.join(differ)}.")
+
+        def create(*, disaggregations: list[str], **values: Any) -> Indicator:
+            indicator = indicator_services.indicator_copy(
+                source=standard, programme=programme, code=values["code"], user=None
+            )
+            changes = {name: value for name, value in values.items() if getattr(indicator, name) != value}
+            return indicator_services.indicator_update(indicator=indicator, disaggregations=disaggregations, **changes)
+
+        return create
+
     def seed_indicators(self, data: dict[str, Any]) -> None:
         for entry in data.get("indicators", []):
             programme = self.ref(self.programmes, entry["programme"], "programme")
@@ -473,33 +548,21 @@ class Seeder:
             label = f"indicator {programme.code}/{code}"
             with self.about(label):
                 fields = {
-                    "code": code,
-                    **translated(
-                        entry,
-                        "name",
-                        "definition",
-                        "unit",
-                        "data_source",
-                        "collection_method",
-                        "responsible",
-                        "known_limitations",
-                    ),
+                    **self.definition_fields(entry),
                     "workstream": self.ref(self.workstreams, entry["workstream"], "workstream")
                     if entry.get("workstream")
                     else None,
-                    "level": entry.get("level", Indicator.Level.OUTPUT),
-                    "measure": entry["measure"],
-                    "time_aggregation": entry["time_aggregation"],
-                    "direction": entry.get("direction", Indicator.Direction.INCREASE),
-                    "frequency": entry["frequency"],
                     "baseline_value": decimal_or_none(entry.get("baseline_value")),
                     "baseline_date": self.calendar.moved(entry.get("baseline_date")),
                     "lop_target": decimal_or_none(entry.get("lop_target")),
                 }
+                create = partial(indicator_services.indicator_create, programme=programme)
+                if entry.get("standard"):
+                    create = self.copy_of_standard(label, entry, fields, programme)
                 indicator = self.upsert(
                     "indicators",
                     Indicator.objects.filter(programme=programme, code=code).first(),
-                    partial(indicator_services.indicator_create, programme=programme),
+                    create,
                     lambda obj, **changes: indicator_services.indicator_update(indicator=obj, **changes),
                     fields,
                     disaggregations=list(entry.get("disaggregations", [])),
