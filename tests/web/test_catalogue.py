@@ -29,6 +29,19 @@ def test_no_translation_is_fuzzy_and_placeholders_survive():
             assert all(placeholder in s for s in strings), (msgid, placeholder)
 
 
+def test_each_message_is_in_the_catalogue_once():
+    """A message added twice (two branches each adding it) compiles silently, the last one
+    winning: a later correction of the first would not show."""
+    seen, twice = set(), []
+    for block, msgid, _strings in entries():
+        context = re.search(r'^msgctxt "(.*)"', block, re.M)
+        key = (context[1] if context else None, msgid)
+        if msgid and key in seen:
+            twice.append(key)
+        seen.add(key)
+    assert twice == []
+
+
 def test_babel_compiles_the_catalogue_without_errors():
     """`make messages` compiles with pybabel, which checks placeholders."""
     from babel.messages.pofile import read_po
