@@ -186,6 +186,10 @@ STORAGES = {
 # Upload limits: offline spreadsheets are small; anything bigger is refused before parsing.
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(10 * 1024 * 1024)))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# The grids post one field per cell: a monthly indicator over three years for 40 municipalities
+# is about 1,500, past Django's default of 1,000. The services take at most 10,000 cells a save
+# and say so; the memory limit above still bounds a request.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = int(os.environ.get("DATA_UPLOAD_MAX_NUMBER_FIELDS", "25000"))
 
 # Security: strict unless DEBUG. Behind a TLS-terminating proxy keep SECURE_SSL_REDIRECT on and
 # set SECURE_PROXY_SSL_HEADER; a plain-HTTP deployment on loopback may switch the redirect off.

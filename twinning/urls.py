@@ -12,3 +12,5 @@ urlpatterns += i18n_patterns(
     path("", include("web.urls")),
     prefix_default_language=True,
 )
+
+handler400 = "web.views.bad_request"

@@ -577,3 +577,10 @@ def spreadsheet(request):
                 return redirect(f"{reverse('spreadsheet')}?{query}")
         return render(request, "web/spreadsheet.html", context, status=400)
     return render(request, "web/spreadsheet.html", context)
+
+
+def bad_request(request, exception):
+    """A form the page cannot take (too many fields or too large): the site's page in the
+    request's language saying that nothing was saved, not Django's bare one, which has no
+    layout and no Arabic. (The API answers these itself, in JSON.)"""
+    return render(request, "400.html", status=400)

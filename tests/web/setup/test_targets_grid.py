@@ -501,3 +501,33 @@ def test_an_upload_costs_the_same_queries_for_ten_times_the_grid(world, client_f
     client.post(url(world, indicator="grown"), {"indicator": world.indicators["grown"].pk, "lop": "7"})
     assert count(client, "grown") == small
     assert Target.objects.filter(indicator=world.indicators["grown"]).count() == 3 * 13
+
+
+def test_a_monthly_grid_of_many_municipalities_saves_like_a_small_one(world, client_for):
+    # Three years of months for 40 municipalities and the programme: 1,476 inputs, more than
+    # the 1,000 fields a Django form accepts by default.
+    p1 = world.programmes["p1"]
+    f.TwinningFactory(programme=p1, municipalities=[f.MunicipalityFactory() for _ in range(38)])
+    monthly = f.IndicatorFactory(programme=p1, code="MONTHLY", frequency="monthly")
+    world.indicators["monthly"] = monthly
+    client = client_for("implementer_editor")
+    form = page_form(client, url(world, indicator="monthly"))
+    assert len(form) > 1400
+    form[name(world.orgs["x"], (datetime.date(2027, 12, 1), None))] = "12"
+    response = client.post(url(world, indicator="monthly"), form)
+    assert response.status_code == 302, response.content.decode()[:500]
+    assert list(Target.objects.filter(indicator=monthly).values_list("period_start", "value")) == [
+        (datetime.date(2027, 12, 1), Decimal("12"))
+    ]
+
+
+def test_a_form_past_the_field_limit_is_answered_in_the_pages_language_and_nothing_is_saved(
+    world, client_for, settings
+):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 3
+    before = stored(world)
+    response = client_for("implementer_editor").post(url(world, language="ar"), grid_data(world, lop="9"))
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'dir="rtl"' in page and "تعذّر على الصفحة قبول هذا الطلب" in page and "فلم يُحفظ شيء" in page
+    assert stored(world) == before
