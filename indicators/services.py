@@ -1462,17 +1462,14 @@ def targets_upsert(
             message = _("Cell %(other)s already gives this target.") % {"other": seen[cell.key]}
             errors.append(RowError(index, "non_field_errors", message))
         seen.setdefault(cell.key, index)
+    if any(cell.is_lop for cell in cells):
+        # The LoP target lives on the indicator: its row is locked before its targets (the order
+        # `indicator_delete` takes them in, so the two never wait on each other) and read afresh,
+        # so the check, the write and its history row see what is stored now, not the caller's
+        # copy. NO KEY: results being saved for the indicator hold key-share locks on it and
+        # need not wait.
+        indicator = Indicator.objects.select_for_update(no_key=True).get(pk=indicator.pk)
     stored_lop = indicator.lop_target
-    if any(cell.is_lop and cell.loaded is not NOT_LOADED for cell in cells):
-        # The LoP target lives on the indicator: read under a lock (the parent first, then its
-        # targets), so that the check and the write see the same value. NO KEY: results being
-        # saved for the indicator hold key-share locks on it and need not wait.
-        stored_lop = (
-            Indicator.objects.select_for_update(no_key=True)
-            .filter(pk=indicator.pk)
-            .values_list("lop_target", flat=True)
-            .get()
-        )
     starts = {cell.period_start for cell in cells if not cell.is_lop}
     stored = (
         {

@@ -201,8 +201,9 @@ def test_the_lop_target_is_set_changed_and_cleared_with_history(setting):
 
 @pytest.mark.parametrize("checked", [False, True], ids=["unchecked", "checked"])
 def test_one_ordered_lock_and_a_query_count_that_does_not_grow_with_the_cells(setting, checked):
-    """Checked: every cell carries the value it was loaded with (as the page sends them), which
-    adds the lock of the indicator's row (its LoP target) before the targets', and no more."""
+    """Checked or not (every cell carrying the value it was loaded with, as the page sends them),
+    a LoP cell locks the indicator's row (the LoP target lives there) before the targets, the
+    order `indicator_delete` takes them in, and nothing more is locked."""
     municipalities = setting["municipalities"]
 
     def count(size: int) -> int:
@@ -230,13 +231,23 @@ def test_one_ordered_lock_and_a_query_count_that_does_not_grow_with_the_cells(se
             counts = services.targets_upsert(indicator=indicator, cells=sent, user=setting["user"])
         assert counts == {"created": size - 2 * third + 1, "updated": third, "deleted": third, "unchanged": 0}
         locks = [q["sql"] for q in queries.captured_queries if "FOR " in q["sql"] and "UPDATE" in q["sql"]]
-        assert len(locks) == 1 + checked and 'ORDER BY "indicators_target"."id" ASC FOR UPDATE' in locks[-1]
-        if checked:
-            assert locks[0].startswith('SELECT "indicators_indicator"."lop_target"') and "FOR NO KEY UPDATE" in locks[0]
+        assert len(locks) == 2 and 'ORDER BY "indicators_target"."id" ASC FOR UPDATE' in locks[-1]
+        assert 'FROM "indicators_indicator"' in locks[0] and locks[0].endswith("FOR NO KEY UPDATE")
         assert len(stored(indicator)) == size - third
         return len(queries)
 
     assert count(9) == count(99)
+
+
+def test_a_lop_target_saved_from_an_old_copy_of_the_indicator_keeps_what_others_changed(setting):
+    indicator = quarterly(setting)
+    stale = Indicator.objects.get(pk=indicator.pk)  # the page's copy, read before the rename
+    services.indicator_update(indicator=indicator, name_en="Renamed meanwhile")
+    services.targets_upsert(indicator=stale, cells=[lop("120")], user=setting["user"])
+    indicator.refresh_from_db()
+    assert (indicator.name_en, indicator.lop_target) == ("Renamed meanwhile", Decimal(120))
+    # Its history says so too: the LoP's row is the indicator as stored, not the old copy.
+    assert indicator.history.first().name_en == "Renamed meanwhile"
 
 
 def test_target_set_shares_the_rules_of_the_grid(setting):
