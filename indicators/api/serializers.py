@@ -25,6 +25,7 @@ from ..models import (
     Target,
 )
 from ..services import CREATABLE_STATUSES
+from ..translation import DEFINITION_TRANSLATIONS
 
 organisations = Organisation.objects.all()
 SDG_TARGETS_HELP = _("SDG target codes such as 11.3 or 16.a.")
@@ -64,15 +65,7 @@ class FunderGoalSerializer(APIModelSerializer):
 
 
 class IndicatorSerializer(APIModelSerializer):
-    translated_fields = (
-        "name",
-        "definition",
-        "unit",
-        "data_source",
-        "collection_method",
-        "responsible",
-        "known_limitations",
-    )
+    translated_fields = DEFINITION_TRANSLATIONS
     programme = ScopedRelatedField(scope=visible_programmes, queryset=Programme.objects.all())
     workstream = ScopedRelatedField(
         scope=via_programme("programme"), queryset=Workstream.objects.all(), required=False, allow_null=True

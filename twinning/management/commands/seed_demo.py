@@ -42,6 +42,7 @@ from django.utils import timezone, translation
 from indicators import services as indicator_services
 from indicators.models import Alignment, FunderGoal, Indicator, NationalTarget, Result, StandardIndicator
 from indicators.periods import MONTHS_PER_PERIOD
+from indicators.translation import DEFINITION_TRANSLATIONS
 from partners import services as partner_services
 from partners.models import Organisation
 from projects import services as project_services
@@ -476,16 +477,7 @@ class Seeder:
         indicator both give it. Bounds and whole numbers only when the entry says so."""
         fields = {
             "code": entry["code"],
-            **translated(
-                entry,
-                "name",
-                "definition",
-                "unit",
-                "data_source",
-                "collection_method",
-                "responsible",
-                "known_limitations",
-            ),
+            **translated(entry, *DEFINITION_TRANSLATIONS),
             "level": entry.get("level", Indicator.Level.OUTPUT),
             "measure": entry["measure"],
             "time_aggregation": entry["time_aggregation"],
