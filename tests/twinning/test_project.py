@@ -170,6 +170,19 @@ def test_the_deployment_check_passes_as_make_test_runs_it(opt_in):
     assert completed.returncode == 0, completed.stderr
 
 
+def test_the_embedded_demo_starts_without_warnings(tmp_path):
+    """`make run` (SQLite, no services) migrates with the database checks on: a first run shows
+    no warning about what PostgreSQL does and SQLite need not."""
+    environment = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DJANGO_SETTINGS_MODULE"}}
+    environment.update(DEBUG="1", DATABASE_URL=f"sqlite:///{tmp_path / 'demo.sqlite3'}", REDIS_URL="")
+    completed = subprocess.run(
+        [sys.executable, "manage.py", "check", "--database", "default", "--fail-level", "WARNING"],
+        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    assert "no issues" in completed.stdout
+
+
 def test_compose_puts_nginx_in_front_of_gunicorn():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
