@@ -1,5 +1,7 @@
 """The matching rules without a database: normalisation, title similarity, places, scoring."""
 
+import hashlib
+import json
 from datetime import date
 
 from registry.geography import MapPlane, in_libya
@@ -143,3 +145,8 @@ def test_the_fingerprint_follows_the_facts_and_not_the_order():
     a, b = facts(1, titles=("x",)), facts(2, titles=("y",))
     assert fingerprint(a, b) == fingerprint(b, a)
     assert fingerprint(a, b) != fingerprint(a, facts(2, titles=("y",), end=date(2027, 6, 30)))
+    # The text hashed is the pair's plain facts as JSON, as stored fingerprints were computed:
+    # an upgrade does not reopen the pairs people reviewed.
+    arabic = facts(3, titles=(title_key("تنمية الإيرادات المحلية"),), related=frozenset({"XM-1"}))
+    plain = json.dumps([arabic.as_plain(), b.as_plain()][::-1], sort_keys=True, ensure_ascii=False)
+    assert fingerprint(arabic, b) == hashlib.sha256(plain.encode()).hexdigest()
