@@ -104,7 +104,21 @@ def page_date(raw: str | None) -> tuple[datetime.date | None, list[str]]:
         return None, error.messages
 
 
-class ActivityForm(forms.Form):
+class DatesInOrder(forms.Form):
+    """A form with `start_date` and `end_date`. The dates' order is the model's rule and the
+    services answer it at `end_date`, but only once the form's own fields are valid and the
+    service's other rules pass (a service stops at the first broken). Answered here too, the end
+    date's message comes with the others on the first save instead of after them."""
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start_date"), cleaned.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", _("The end date must not be before the start date."))
+        return cleaned
+
+
+class ActivityForm(DatesInOrder):
     workstream = forms.ModelChoiceField(label=_("Workstream"), queryset=Workstream.objects.none())
     kind = forms.ChoiceField(label=_("Kind"), choices=Activity.Kind.choices)
     title_en = language_text_field(_("Title (English)"), language="en", max_length=300)
@@ -136,17 +150,6 @@ class ActivityForm(forms.Form):
         self.fields[f"title_{self.languages[0]}"].help_text = _("Give the title in English, in Arabic or in both.")
         self.title_fields = [self[f"title_{language}"] for language in self.languages]
         self.lessons_fields = [self[f"lessons_learned_{language}"] for language in self.languages]
-
-    def clean(self):
-        """The dates' rule is the model's, and the service answers it at `end_date`; but the
-        activity service checks its own rules (municipality, participants) first and stops at
-        the first broken, so a page with both wrong would not mention the dates. Answered here,
-        the end date's message is never hidden behind another."""
-        cleaned = super().clean()
-        start, end = cleaned.get("start_date"), cleaned.get("end_date")
-        if start and end and end < start:
-            self.add_error("end_date", _("The end date must not be before the start date."))
-        return cleaned
 
     def add_service_error(self, error: ValidationError) -> None:
         for name, messages in messages_by_field(error).items():

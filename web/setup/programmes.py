@@ -32,7 +32,7 @@ from projects.services import (
     workstream_update,
 )
 
-from ..forms import PageDateField, language_text_field, page_languages
+from ..forms import DatesInOrder, PageDateField, language_text_field, page_languages
 
 HISTORY_FIELDS = (
     "code",
@@ -96,7 +96,7 @@ class BilingualForm(forms.Form):
                 self.add_error(target, message)
 
 
-class ProgrammeForm(BilingualForm):
+class ProgrammeForm(DatesInOrder, BilingualForm):
     code = forms.CharField(label=_label(Programme, "code"), max_length=40, widget=forms.TextInput(attrs=LTR))
     name_en = language_text_field(_("Name (English)"), language="en", max_length=250)
     name_ar = language_text_field(_("Name (Arabic)"), language="ar", max_length=250)

@@ -110,6 +110,14 @@ def test_bad_programme_input_is_answered_next_to_the_field_and_nothing_is_writte
     assert "nothing was saved" in response.content.decode()
 
 
+def test_dates_out_of_order_are_answered_with_the_other_mistakes_on_the_first_save(world, client_for):
+    client = client_for("implementer_editor")
+    response = client.post(reverse("setup_programme_create"), programme_data(world, code="", end_date="2025-01-01"))
+    errors = response.context["form"].errors
+    assert set(errors) == {"code", "end_date"}
+    assert errors["end_date"] == ["The end date must not be before the start date."]
+
+
 def test_an_edit_ending_before_the_start_is_answered_at_the_end_date_and_nothing_changes(world, client_for):
     """The dates' rule is the model's, answered by the service on update as on create."""
     p1 = world.programmes["p1"]
