@@ -24,6 +24,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 from django.db.models import Count
@@ -232,6 +233,8 @@ class Command(BaseCommand):
         parser.add_argument("--language", default="en")
 
     def handle(self, *args, **options):
+        if options["build"]:
+            call_command("migrate", verbosity=0)  # a new, empty database of its own
         if not Programme.objects.filter(code__startswith=PREFIX).exists():
             if not options["build"]:
                 self.stderr.write("No benchmark dataset: run with --build (on a database of its own).")
