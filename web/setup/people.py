@@ -38,12 +38,10 @@ from partners.services import (
 )
 from projects.access import access_for
 
+from ..forms import page_languages
+
 HISTORY_ROWS = 30
 ORGANISATIONS_PER_PAGE = 100
-
-
-def _arabic_first() -> bool:
-    return (get_language() or "").startswith("ar")
 
 
 def _add_service_error(form: forms.Form, error: ValidationError, aliases: dict[str, str] | None = None) -> None:
@@ -129,10 +127,10 @@ class OrganisationForm(forms.Form):
         self.names_only = names_only
         if "country" in self.fields:
             self.fields["country"].choices = [("", "—"), *countries]
-        names = ["name_ar", "name_en"] if _arabic_first() else ["name_en", "name_ar"]
+        names = [f"name_{language}" for language in page_languages()]
         self.fields[names[0]].help_text = _("Give the name in English, in Arabic or in both.")
         self.name_fields = [self[name] for name in names]
-        regions = ["region_ar", "region_en"] if _arabic_first() else ["region_en", "region_ar"]
+        regions = [f"region_{language}" for language in page_languages()]
         self.region_fields = [self[name] for name in regions if name in self.fields]
 
     def service_data(self) -> dict:
@@ -144,7 +142,7 @@ class OrganisationForm(forms.Form):
 
 
 def _name_aliases() -> dict[str, str]:
-    first = "name_ar" if _arabic_first() else "name_en"
+    first = f"name_{page_languages()[0]}"
     return {"name": first}
 
 
@@ -155,7 +153,7 @@ def organisation_list(request):
     access = access_for(request.user)
     kind = request.GET.get("kind")
     organisations = Organisation.objects.annotate(member_count=Count("memberships")).order_by(
-        "kind", "name_ar" if _arabic_first() else "name_en", "pk"
+        "kind", f"name_{page_languages()[0]}", "pk"
     )
     if kind in Organisation.Kind.values:
         organisations = organisations.filter(kind=kind)
