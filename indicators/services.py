@@ -1319,6 +1319,8 @@ class _TargetWrites:
     lop_target: Decimal | None = None
     lop_written: Written | None = None
     unchanged: int = 0
+    # Cells sent as the page showed them that someone else changed since: their value stays.
+    kept: int = 0
 
     def take(self, cell: TargetCell, stored: Target | None) -> None:
         if cell.is_lop:
@@ -1362,6 +1364,7 @@ class _TargetWrites:
             Written.UPDATED.value: len(self.updates),
             Written.DELETED.value: len(self.deletes),
             Written.UNCHANGED.value: self.unchanged,
+            "kept": self.kept,
         }
         if self.lop_written is not None:
             counts[self.lop_written.value] += 1
@@ -1436,7 +1439,8 @@ def targets_upsert(
     locked with one `SELECT … FOR UPDATE` (after the indicator's row when a LoP cell is to be
     checked), and written in bulk with their history, so the number of queries does not grow
     with the cells. One recompute is asked for per batch, and none when nothing changed. Returns
-    how many cells were created, updated, deleted, unchanged."""
+    how many cells were created, updated, deleted, unchanged, and kept (sent as loaded while
+    someone else changed them: the page tells its user that those show a newer value)."""
     if len(cells) > MAX_BULK_TARGETS:
         message = _("At most %(limit)s targets can be sent at once.") % {"limit": MAX_BULK_TARGETS}
         raise BulkTooLarge([RowError(MAX_BULK_TARGETS, "non_field_errors", message)])
@@ -1490,8 +1494,7 @@ def targets_upsert(
         if index in invalid or cell.loaded is NOT_LOADED or cell.loaded == current:
             taken.append((cell, target))
         elif cell.value == cell.loaded:
-            # Not touched here, changed by someone else since: their value stays.
-            writes.unchanged += 1
+            writes.kept += 1
         elif cell.value != current:
             message = (
                 TARGET_DELETED_MESSAGE if current is None else TARGET_CHANGED_MESSAGE % {"value": _number_text(current)}

@@ -90,7 +90,7 @@ def test_a_grid_creates_changes_deletes_and_leaves_cells_as_stored(setting):
         user=setting["user"],
     )
 
-    assert counts == {"created": 1, "updated": 1, "deleted": 1, "unchanged": 2}
+    assert counts == {"created": 1, "updated": 1, "deleted": 1, "unchanged": 2, "kept": 0}
     assert stored(indicator) == {
         (None, Q1[0]): Decimal(11),
         (ghadames.pk, Q1[0]): Decimal(7),
@@ -113,7 +113,7 @@ def test_cells_as_stored_write_nothing_and_ask_for_no_recompute(setting):
 
     counts = services.targets_upsert(indicator=indicator, cells=cells, user=None)
 
-    assert counts == {"created": 0, "updated": 0, "deleted": 0, "unchanged": 3}
+    assert counts == {"created": 0, "updated": 0, "deleted": 0, "unchanged": 3, "kept": 0}
     assert Target.history.count() == histories
     assert indicator.history.count() == 1  # only its creation
     assert requested(indicator) == version
@@ -190,6 +190,7 @@ def test_the_lop_target_is_set_changed_and_cleared_with_history(setting):
         "updated": 0,
         "deleted": 1,
         "unchanged": 0,
+        "kept": 0,
     }
     indicator.refresh_from_db()
     assert indicator.lop_target is None
@@ -229,7 +230,13 @@ def test_one_ordered_lock_and_a_query_count_that_does_not_grow_with_the_cells(se
         ]
         with CaptureQueriesContext(connection) as queries:
             counts = services.targets_upsert(indicator=indicator, cells=sent, user=setting["user"])
-        assert counts == {"created": size - 2 * third + 1, "updated": third, "deleted": third, "unchanged": 0}
+        assert counts == {
+            "created": size - 2 * third + 1,
+            "updated": third,
+            "deleted": third,
+            "unchanged": 0,
+            "kept": 0,
+        }
         locks = [q["sql"] for q in queries.captured_queries if "FOR " in q["sql"] and "UPDATE" in q["sql"]]
         assert len(locks) == 2 and 'ORDER BY "indicators_target"."id" ASC FOR UPDATE' in locks[-1]
         assert 'FROM "indicators_indicator"' in locks[0] and locks[0].endswith("FOR NO KEY UPDATE")
@@ -351,7 +358,7 @@ def test_a_cell_left_as_loaded_keeps_what_someone_else_saved_meanwhile(setting):
         user=None,
     )
 
-    assert counts == {"created": 1, "updated": 0, "deleted": 0, "unchanged": 4}
+    assert counts == {"created": 1, "updated": 0, "deleted": 0, "unchanged": 0, "kept": 4}
     assert stored(indicator) == {
         (ghadames.pk, Q1[0]): Decimal(120),
         (None, Q1[0]): Decimal(40),
@@ -383,7 +390,7 @@ def test_a_cell_changed_to_what_is_stored_now_is_no_conflict(setting):
     ghadames, _nalut = setting["municipalities"]
     TargetFactory(indicator=indicator, municipality=ghadames, period_start=Q1[0], period_end=Q1[1], value=8)
     counts = services.targets_upsert(indicator=indicator, cells=[cell(ghadames, Q1, "8.00", "5")], user=None)
-    assert counts == {"created": 0, "updated": 0, "deleted": 0, "unchanged": 1}
+    assert counts == {"created": 0, "updated": 0, "deleted": 0, "unchanged": 1, "kept": 0}
 
 
 def test_without_a_loaded_value_the_cell_is_written_as_sent(setting):
@@ -395,7 +402,7 @@ def test_without_a_loaded_value_the_cell_is_written_as_sent(setting):
     counts = services.targets_upsert(
         indicator=indicator, cells=[cell(ghadames, Q1, "5"), cell(nalut, Q1, None), lop("250")], user=None
     )
-    assert counts == {"created": 0, "updated": 2, "deleted": 1, "unchanged": 0}
+    assert counts == {"created": 0, "updated": 2, "deleted": 1, "unchanged": 0, "kept": 0}
     assert stored(indicator) == {(ghadames.pk, Q1[0]): Decimal(5)}
 
 

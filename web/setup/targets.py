@@ -21,7 +21,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import translation
 from django.utils.http import content_disposition_header, urlencode
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 from openpyxl import Workbook
@@ -451,8 +451,21 @@ def _history(indicator: Indicator) -> list:
 
 def _saved_message(counts: dict[str, int]) -> str:
     if not (counts["created"] or counts["updated"] or counts["deleted"]):
-        return gettext("Nothing changed: the targets were already as entered.")
-    return gettext("The targets were saved.")
+        saved = gettext("Nothing changed: the targets were already as entered.")
+    else:
+        saved = gettext("The targets were saved.")
+    if not counts.get("kept"):
+        return saved
+    # Cells left as they were opened while someone else changed them keep the newer value: said,
+    # so the grid shown next does not surprise whoever saved.
+    kept = ngettext(
+        "%(count)d target you did not change was changed by someone else after you opened the page: "
+        "it keeps their value, shown below.",
+        "%(count)d targets you did not change were changed by someone else after you opened the page: "
+        "they keep their values, shown below.",
+        counts["kept"],
+    ) % {"count": counts["kept"]}
+    return f"{saved} {kept}"
 
 
 @login_required

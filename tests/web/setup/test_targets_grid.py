@@ -7,6 +7,7 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -204,6 +205,12 @@ def test_cells_left_as_opened_keep_what_someone_else_saved_meanwhile(world, clie
     assert stored(world) == {(y.pk, Q1[0]): Decimal(8), (x.pk, Q2[0]): Decimal(6)}
     world.indicators["p1"].refresh_from_db()
     assert world.indicators["p1"].lop_target == Decimal(500)
+    # A is told, so the grid shown next is no surprise.
+    told = [str(message) for message in get_messages(response.wsgi_request)]
+    assert told == [
+        "The targets were saved. 3 targets you did not change were changed by someone else after you "
+        "opened the page: they keep their values, shown below."
+    ]
 
 
 # The offline workbook -------------------------------------------------------------------------
