@@ -115,13 +115,25 @@ def three_w_rows(
     if theme:
         cells = cells.filter(theme_id=theme)
     cell_rows = list(cells.values_list("intervention_id", "municipality_id", "theme_id").distinct())
-    ids = {row[0] for row in cell_rows}
-    by_id = {
-        i.pk: i
-        for i in Intervention.objects.filter(pk__in=ids).prefetch_related(
-            Prefetch("donors", queryset=Organisation.objects.only("id", "name_en", "name_ar", "acronym")),
-            Prefetch("implementers", queryset=Organisation.objects.only("id", "name_en", "name_ar", "acronym")),
-        )
+    # Names are read once per intervention, organisation, place and theme, not once per row: an
+    # intervention has a row per municipality × theme it works in (tens of thousands of rows at
+    # national scale), and its donors and implementers come from the link tables in one query
+    # each rather than a related manager per intervention.
+    involved = cells.values("intervention_id")
+    by_id = {i.pk: i for i in Intervention.objects.filter(pk__in=involved)}
+    links = {}
+    for name in ("donors", "implementers"):
+        through = getattr(Intervention, name).through
+        links[name] = defaultdict(list)
+        for intervention_id, organisation_id in through.objects.filter(intervention_id__in=involved).values_list(
+            "intervention_id", "organisation_id"
+        ):
+            links[name][intervention_id].append(organisation_id)
+    organisations = {
+        o.pk: o
+        for o in Organisation.objects.filter(
+            pk__in={pk for found in links.values() for ids in found.values() for pk in ids}
+        ).only("id", "name_en", "name_ar", "acronym")
     }
     places = {
         o.pk: o
@@ -133,6 +145,18 @@ def three_w_rows(
     mapped = defaultdict(set)
     for code, theme_id in SectorTheme.objects.values_list("dac_code", "theme_id"):
         mapped[theme_id].add(code)
+    names = {pk: organisation.name for pk, organisation in organisations.items()}
+    people = {
+        pk: (
+            "; ".join(sorted(names[d] for d in links["donors"][pk])),
+            sorted(links["donors"][pk]),
+            "; ".join(sorted(names[i] for i in links["implementers"][pk])),
+            intervention.title,
+        )
+        for pk, intervention in by_id.items()
+    }
+    place_names = {pk: (place.name, place.pcode) for pk, place in places.items()}
+    theme_names = {pk: subject.name for pk, subject in themes.items()}
     rows = []
     for intervention_id, municipality_id, theme_id in cell_rows:
         intervention = by_id[intervention_id]
@@ -141,22 +165,22 @@ def three_w_rows(
             for code in intervention.sectors
             if theme_id is None or code in mapped[theme_id] or code[:3] in mapped[theme_id]
         ] or list(intervention.sectors)
-        place = places.get(municipality_id)
-        subject = themes.get(theme_id)
+        place_name, pcode = place_names.get(municipality_id, ("", ""))
+        donor, donor_ids, implementer, title = people[intervention_id]
         rows.append(
             {
                 "intervention_id": intervention_id,
                 "municipality_id": municipality_id,
                 "theme_id": theme_id,
-                "municipality": place.name if place else "",
-                "pcode": place.pcode if place else "",
-                "theme": subject.name if subject else "",
+                "municipality": place_name,
+                "pcode": pcode,
+                "theme": theme_names.get(theme_id, ""),
                 "sector": ";".join(sectors),
                 "sector_names": [dac_name(code) for code in sectors],
-                "donor": "; ".join(sorted(d.name for d in intervention.donors.all())),
-                "donor_ids": sorted(d.pk for d in intervention.donors.all()),
-                "implementer": "; ".join(sorted(i.name for i in intervention.implementers.all())),
-                "intervention": intervention.title,
+                "donor": donor,
+                "donor_ids": list(donor_ids),
+                "implementer": implementer,
+                "intervention": title,
                 "source": intervention.source,
                 "start_date": intervention.start_date,
                 "end_date": intervention.end_date,
@@ -182,6 +206,7 @@ def three_w_grid(rows: list[dict]) -> list[dict]:
                 "municipality": row["municipality"],
                 "municipality_id": row["municipality_id"],
                 "theme": row["theme"],
+                "theme_id": row["theme_id"],
                 "donors": set(),
                 "implementers": set(),
                 "interventions": {},

@@ -27,6 +27,7 @@ from registry.iati import dac_name
 from registry.models import IatiImport, Intervention, InterventionLocation, OverlapCandidate, SectorTheme
 
 IATI_UPLOAD_LIMIT = services.IMPORT_MAX_BYTES
+TITLES_PER_CELL = 5
 REASON_LABELS = {
     "same_municipality": _("Same municipality"),
     "same_theme": _("Same theme"),
@@ -378,11 +379,21 @@ def registry_3w(request):
                 "fill": "#b3261e" if point["duplicates"] else ("#1f6f8b" if point["interventions"] else "#9aa5ad"),
             }
         )
+    grid = selectors.three_w_grid(rows)
+    for cell in grid:
+        # A cell names its first interventions and links the rest as the registry's list of that
+        # municipality and theme: at national scale a cell holds dozens (the page stays readable
+        # and light; the CSV and JSON downloads carry every row).
+        cut = len(cell["interventions"]) if cell["municipality_id"] is None else TITLES_PER_CELL
+        cell["shown"], cell["more"] = cell["interventions"][:cut], len(cell["interventions"][cut:])
+        if cell["more"]:
+            query = {"municipality": cell["municipality_id"], "theme": cell["theme_id"] or ""}
+            cell["more_url"] = reverse("registry_home") + "?" + urlencode(query)
     return render(
         request,
         "web/registry_3w.html",
         {
-            "grid": selectors.three_w_grid(rows),
+            "grid": grid,
             "plane": plane,
             "outline": plane.outline_path(),
             "points": points,

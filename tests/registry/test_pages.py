@@ -180,6 +180,29 @@ def test_the_3w_page_draws_a_map_without_scripts_or_inline_styles(imported):
     assert 'dir="rtl"' in arabic and "غدامس" in arabic and "من يعمل ماذا وأين" in arabic
 
 
+def test_a_crowded_3w_cell_names_its_first_interventions_and_links_the_rest(world):
+    titles = [f"Revenue project {n}" for n in range(1, 8)]
+    services.iati_import_create(
+        source=iati_file(*[activity(f"XC-{n}", title_en=title) for n, title in enumerate(titles, 1)]),
+        file_name="crowded.xml",
+    )
+    client = client_for(world, "ministry_viewer")
+    page = client.get(reverse("registry_3w")).content.decode()
+    ghadames, theme = world.orgs["x"], world.workstreams["p1"].theme
+    row = next(row for row in page.split("<tr>") if "Revenue project" in row)
+    shown = [title for title in titles if title in row]
+    # Ghadames × local revenue holds the seven projects and programme P1: five named in title order
+    # (P1's first), three linked.
+    assert len(shown) == 4 and world.programmes["p1"].name_en in row
+    link = re.search(r'<a href="([^"]+)" class="more">and 3 more</a>', row)
+    assert link is not None
+    assert link[1] == f"{reverse('registry_home')}?municipality={ghadames.pk}&amp;theme={theme.pk}"
+    listed = client.get(link[1].replace("&amp;", "&")).content.decode()
+    assert all(title in listed for title in titles)
+    arabic = client.get("/ar" + reverse("registry_3w")[3:]).content.decode()
+    assert "و3 تدخّلات أخرى" in arabic
+
+
 def test_the_ministry_dashboard_shows_the_registry_and_confirmed_duplicates(imported):
     candidate = OverlapCandidate.objects.get(intervention_a__iati_identifier="XA-1")
     services.overlap_candidate_review(candidate=candidate, status="duplicate", user=imported.users["ministry_approver"])
