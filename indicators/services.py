@@ -1436,8 +1436,8 @@ def targets_upsert(
 
     Any bad cell raises BulkValidationError, one entry per problem (cells counted from 0), and
     nothing is written. Set-based: the cells are checked together, the stored targets read and
-    locked with one `SELECT … FOR UPDATE` (after the indicator's row when a LoP cell is to be
-    checked), and written in bulk with their history, so the number of queries does not grow
+    locked with one `SELECT … FOR UPDATE` (after the indicator's row when a LoP cell is
+    sent), and written in bulk with their history, so the number of queries does not grow
     with the cells. One recompute is asked for per batch, and none when nothing changed. Returns
     how many cells were created, updated, deleted, unchanged, and kept (sent as loaded while
     someone else changed them: the page tells its user that those show a newer value)."""
