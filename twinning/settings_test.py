@@ -4,6 +4,7 @@
 """
 
 import os
+from urllib.parse import urlsplit, urlunsplit
 
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/twinning")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -13,10 +14,10 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
 # the mark, and stay where their test process is.
 _TEST_PROCESS = os.environ.get("PYTEST_XDIST_WORKER", "")
 if _TEST_PROCESS.startswith("gw") and os.environ.get("TWINNING_TEST_REDIS_MOVED_FOR") != _TEST_PROCESS:
-    _base, _sep, _number = os.environ["REDIS_URL"].rpartition("/")
-    if _number.isdigit():
-        os.environ["REDIS_URL"] = f"{_base}/{int(_number) + 1 + int(_TEST_PROCESS[2:])}"
-        os.environ["TWINNING_TEST_REDIS_MOVED_FOR"] = _TEST_PROCESS
+    _url = urlsplit(os.environ["REDIS_URL"])
+    _number = int(_url.path.strip("/") or 0)  # no database in the URL: Redis's database 0
+    os.environ["REDIS_URL"] = urlunsplit(_url._replace(path=f"/{_number + 1 + int(_TEST_PROCESS[2:])}"))
+    os.environ["TWINNING_TEST_REDIS_MOVED_FOR"] = _TEST_PROCESS
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-for-production-use-0123456789")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 # The suite makes thousands of API requests from one address and shares one Redis between tests;

@@ -183,6 +183,28 @@ def test_the_embedded_demo_starts_without_warnings(tmp_path):
     assert "no issues" in completed.stdout
 
 
+def test_each_test_process_has_a_redis_database_its_celery_workers_keep():
+    """Under pytest-xdist a test process moves to its own Redis database; a Celery worker it starts
+    inherits that environment and must listen where its process sends tasks, not move again."""
+
+    def redis_url(**env) -> list[str]:
+        ours = {"REDIS_URL", "PYTEST_XDIST_WORKER", "TWINNING_TEST_REDIS_MOVED_FOR", "DJANGO_SETTINGS_MODULE"}
+        environment = {k: v for k, v in os.environ.items() if k not in ours}
+        environment.update(DJANGO_SETTINGS_MODULE="twinning.settings_test", PYTEST_XDIST_WORKER="gw1", **env)
+        code = "import os; from django.conf import settings as s; print(s.REDIS_URL, os.environ['REDIS_URL'])"
+        done = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.split()
+
+    assert redis_url(REDIS_URL="redis://127.0.0.1:6379") == ["redis://127.0.0.1:6379/2"] * 2
+    assert redis_url(REDIS_URL="redis://127.0.0.1:6379/4") == ["redis://127.0.0.1:6379/6"] * 2
+    # A worker started by that process: the moved URL and the mark, inherited.
+    inherited = redis_url(REDIS_URL="redis://127.0.0.1:6379/2", TWINNING_TEST_REDIS_MOVED_FOR="gw1")
+    assert inherited == ["redis://127.0.0.1:6379/2"] * 2
+
+
 def test_compose_puts_nginx_in_front_of_gunicorn():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
