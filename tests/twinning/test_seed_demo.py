@@ -222,12 +222,21 @@ def test_the_ministry_keeps_a_standard_list_that_taqarub_follows(demo):
         )
 
 
-def test_a_copy_that_would_count_differently_from_its_standard_is_refused(demo, tmp_path):
+def edited_seeds(tmp_path, edits: dict[str, tuple[str, str]]):
+    """A copy of the demo's seed files with, in each named file, one text replaced by another."""
     seed_dir = tmp_path / "seeds"
     shutil.copytree(settings.BASE_DIR / "seeds", seed_dir)
-    indicators = seed_dir / "06_indicators.yaml"
-    text = indicators.read_text(encoding="utf-8")
-    indicators.write_text(text.replace("code: TAQ-8\n    standard: MOLG-06", "code: TAQ-10\n    standard: MOLG-03"))
+    for name, (old, new) in edits.items():
+        text = (seed_dir / name).read_text(encoding="utf-8")
+        assert old in text, (name, old)
+        (seed_dir / name).write_text(text.replace(old, new), encoding="utf-8")
+    return seed_dir
+
+
+def test_a_copy_that_would_count_differently_from_its_standard_is_refused(demo, tmp_path):
+    seed_dir = edited_seeds(
+        tmp_path, {"06_indicators.yaml": ("code: TAQ-8\n    standard: MOLG-06", "code: TAQ-10\n    standard: MOLG-03")}
+    )
     before = row_counts()
     with pytest.raises(
         CommandError, match="TAQARUB/TAQ-10 follows MOLG-03 but counts differently: frequency, disaggregations"
@@ -294,14 +303,12 @@ def test_without_the_rollup_command_the_seed_still_runs(demo, monkeypatch):
 
 
 def test_a_bad_period_in_the_files_is_rejected_by_the_services_and_writes_nothing(demo, tmp_path):
-    seed_dir = tmp_path / "seeds"
-    shutil.copytree(settings.BASE_DIR / "seeds", seed_dir)
-    results = seed_dir / "07_results.yaml"
-    text = results.read_text(encoding="utf-8")
-    results.write_text(text.replace("taq_quarters: &taq_q [2024-10-01,", "taq_quarters: &taq_q [2024-11-01,"))
-    (seed_dir / "03_themes.yaml").write_text(
-        (seed_dir / "03_themes.yaml").read_text(encoding="utf-8").replace("code: urban-planning", "code: urban-plans"),
-        encoding="utf-8",
+    seed_dir = edited_seeds(
+        tmp_path,
+        {
+            "07_results.yaml": ("taq_quarters: &taq_q [2024-10-01,", "taq_quarters: &taq_q [2024-11-01,"),
+            "03_themes.yaml": ("code: urban-planning", "code: urban-plans"),
+        },
     )
     before = row_counts()
     with pytest.raises(CommandError, match="not a quarterly period"):
