@@ -24,6 +24,7 @@ from partners.models import Membership, Organisation
 from projects.access import Access, access_for
 from projects.models import Programme, Theme, Twinning, Workstream
 from projects.services import (
+    PROGRAMME_FIELDS,
     programme_create,
     programme_update,
     twinning_create,
@@ -34,21 +35,9 @@ from projects.services import (
 
 from ..forms import DatesInOrder, PageDateField, language_text_field, page_languages
 
-HISTORY_FIELDS = (
-    "code",
-    "name_en",
-    "name_ar",
-    "description_en",
-    "description_ar",
-    "start_date",
-    "end_date",
-    "budget",
-    "currency",
-    "status",
-    "iati_identifier",
-    "fiscal_year_start_month",
-    "reporting_due_days",
-)
+# The programme's history shows the fields the service writes, but the organisations (ids in the
+# history rows, which would read as numbers).
+HISTORY_FIELDS = tuple(name for name in PROGRAMME_FIELDS if name not in ("implementer", "counterpart"))
 HISTORY_ROWS = 30
 LTR = {"dir": "ltr"}
 
