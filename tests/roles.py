@@ -37,6 +37,8 @@ ROLE_NAMES = (
     "municipality_x_editor",
     "municipality_y_editor",
 )
+# Every signed-in user of the world: the roles and the superuser.
+SIGNED_IN = (*ROLE_NAMES, "superuser")
 Q1 = (datetime.date(2025, 1, 1), datetime.date(2025, 3, 31))
 Q2 = (datetime.date(2025, 4, 1), datetime.date(2025, 6, 30))
 

@@ -18,7 +18,7 @@ from projects.access import access_for
 from reporting import reports
 from rollups.alignment import compute_alignment
 from tests import factories as f
-from tests.roles import Q1, Q2
+from tests.roles import Q1, Q2, SIGNED_IN
 
 from .conftest import recompute
 from .test_query_counts import grow
@@ -26,16 +26,6 @@ from .test_query_counts import grow
 pytestmark = pytest.mark.django_db
 
 LATER = (datetime.date(2027, 10, 1), datetime.date(2027, 12, 31))  # not ended on any day these tests run
-ROLES = [
-    "ministry_viewer",
-    "ministry_approver",
-    "donor_a_viewer",
-    "donor_b_viewer",
-    "implementer_editor",
-    "municipality_x_editor",
-    "municipality_y_editor",
-    "superuser",
-]
 
 
 def tree_of(response):
@@ -234,7 +224,7 @@ def test_a_goal_names_its_quarters_after_its_programmes_fiscal_year(client, plan
     assert cell_texts(target.xpath('//table[@id="trend-numbers"]/tbody/tr')[0])[0] == "Q1 FY25"
 
 
-@pytest.mark.parametrize("role", [None, *ROLES])
+@pytest.mark.parametrize("role", [None, *SIGNED_IN])
 def test_who_opens_a_national_target(world, client_for, role):
     response = client_for(role).get(reverse("national_target_detail", args=[world.national_target.pk]))
     assert response.status_code == (302 if role is None else 200)

@@ -20,6 +20,7 @@ from indicators import services
 from indicators.models import DisaggregationCategory, Indicator, StandardIndicator
 from partners.models import Membership
 from tests import factories as f
+from tests.roles import SIGNED_IN
 
 pytestmark = pytest.mark.django_db
 
@@ -51,16 +52,6 @@ EVERY_FIELD = {
     "known_limitations_ar": "لا تُحتسب التوصيلات غير الرسمية.",
 }
 STANDARD_FIELDS = {k: v for k, v in EVERY_FIELD.items() if k not in ("baseline_value", "baseline_date", "lop_target")}
-ROLES = (
-    "ministry_viewer",
-    "ministry_approver",
-    "donor_a_viewer",
-    "donor_b_viewer",
-    "implementer_editor",
-    "municipality_x_editor",
-    "municipality_y_editor",
-    "superuser",
-)
 
 
 def field_errors(response, name: str) -> list[str]:
@@ -389,7 +380,7 @@ def expected(role, *, sees: bool, may: bool, read_only_ok: bool = False) -> int:
 
 
 @pytest.mark.parametrize("language", ["en", "ar"])
-@pytest.mark.parametrize("role", [None, *ROLES, "ministry_editor"])
+@pytest.mark.parametrize("role", [None, *SIGNED_IN, "ministry_editor"])
 def test_access_matrix(world, role, ministry_editor, language):
     translation.activate(language)  # the URLs below are the pages in that language
     standard = f.StandardIndicatorFactory()

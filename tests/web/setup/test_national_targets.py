@@ -15,6 +15,7 @@ from indicators import services
 from indicators.models import NationalTarget
 from partners.models import Membership
 from tests import factories as f
+from tests.roles import SIGNED_IN
 
 pytestmark = pytest.mark.django_db
 
@@ -197,19 +198,9 @@ def test_the_arabic_form_asks_arabic_first_and_answers_in_arabic(world, ministry
 
 READERS = {"ministry_viewer", "ministry_approver", "superuser"}
 EDITORS = {"ministry_approver", "superuser"}  # an approver is at least an editor
-ROLES = (
-    "ministry_viewer",
-    "ministry_approver",
-    "donor_a_viewer",
-    "donor_b_viewer",
-    "implementer_editor",
-    "municipality_x_editor",
-    "municipality_y_editor",
-    "superuser",
-)
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("role", SIGNED_IN)
 def test_access_matrix(world, client_for, role):
     client = client_for(role)
     target = world.national_target
